@@ -1,0 +1,63 @@
+"""The ``inspector`` console script.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; the module
+adds its parser and sets ``handler`` via ``parser.set_defaults(handler=fn)``. ``fn(args)``
+returns an exit code. User errors are ``InspectorError`` and print one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from inspector.errors import InspectorError
+
+# Sub-command modules, in the order they appear in --help.
+COMMAND_MODULES = [
+    "inspector.cli.run_cmd",
+    "inspector.cli.ls_cmd",
+    "inspector.cli.demo_cmd",
+    "inspector.cli.diagnose_cmd",
+    "inspector.cli.study_cmd",
+    "inspector.cli.summary_cmd",
+    "inspector.cli.dashboard_cmd",
+    "inspector.cli.report_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inspector",
+        description="Architecture diagnostics and visualization for PyTorch.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except InspectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""From one step's device-side summaries to store rows, with one device-to-host copy.
+
+On the training thread, ``assemble`` computes the step's histograms in two batched passes
+(value scale, log-magnitude scale), concatenates every number of the step into one float64
+tensor and starts a single copy to the host (non-blocking into pinned memory on CUDA). The
+``FlushWorker`` thread waits for that copy, turns it into named statistics and histogram
+blobs and writes one transaction per step, off the training thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from inspector.store.writer import RunWriter
+from probes.bins import edges_for
+from probes.tensor_summary import TensorSummary, batch_histograms, finalize
+
+# summary kind -> (statistic prefix, stored histogram kind, histogram scale)
+SUMMARY_KINDS = {
+    "act": ("act", "act", "value"),
+    "norm_in": ("in", "norm_in", "value"),
+    "grad": ("grad", "grad", "log_abs"),
+}
+SCALES = ("value", "log_abs")
+
+
+@dataclass
+class Piece:
+    """One slice of the step's flat vector: what it is and where it came from."""
+
+    layer: str
+    kind: str  # SUMMARY_KINDS key, 'hist:<scale>', 'bn_gap', 'units', 'params', 'scalar'
+    length: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class StepPacket:
+    step: int
+    wall_time: float
+    duration: float | None
+    recorded: bool
+    pieces: list[Piece]
+    host: torch.Tensor | None  # float64 CPU tensor (maybe still being copied)
+    ready: object | None  # torch.cuda.Event to wait on, or None
+    host_stats: list[tuple[str, str, float]]  # (layer, stat, value) known on the host
+    scalars: list[tuple[str, int, float]]  # host-side scalars (name, step, value)
+    extra_steps: list[tuple[int, float, float | None]] = field(default_factory=list)
+
+
+def assemble(
+    summaries: dict[tuple[str, str], TensorSummary],
+    saturating: set[str],
+    tensors: list[tuple[Piece, torch.Tensor]],
+    param_names: list[str],
+    param_norms: torch.Tensor | None,
+    param_samples: list[list[torch.Tensor]],
+    has_update: bool,
+) -> tuple[list[Piece], list[torch.Tensor]]:
+    """Pieces and device parts of one recorded step, histograms computed in batches."""
+    pieces: list[Piece] = []
+    parts: list[torch.Tensor] = []
+    groups: dict[str, list[list[torch.Tensor]]] = {s: [] for s in SCALES}
+    for (layer, kind), summ in summaries.items():
+        scale = SUMMARY_KINDS[kind][2]
+        row = len(groups[scale])
+        groups[scale].append(summ.samples)
+        extra = {"n": summ.n, "n_sample": summ.n_sample, "row": row,
+                 "saturation": kind == "act" and layer in saturating}
+        pieces.append(Piece(layer, kind, summ.moments.numel(), extra))
+        parts.append(summ.moments)
+    if param_norms is not None:
+        pieces.append(Piece("", "params", param_norms.numel(),
+                            {"names": param_names, "has_update": has_update,
+                             "rows": []}))
+        parts.append(param_norms)
+        for samples in param_samples:
+            pieces[-1].extra["rows"].append(len(groups["log_abs"]) if samples else -1)
+            if samples:
+                groups["log_abs"].append(samples)
+    for scale in SCALES:
+        if groups[scale]:
+            hist = batch_histograms(groups[scale], scale)
+            pieces.insert(0, Piece("", f"hist:{scale}", hist.numel(), {"rows": hist.shape[0]}))
+            parts.insert(0, hist)
+    for piece, tensor in tensors:
+        pieces.append(piece)
+        parts.append(tensor)
+    return pieces, parts
+
+
+def pack(parts: list[torch.Tensor]) -> tuple[torch.Tensor, object]:
+    """One device-to-host copy of all parts; returns (host tensor, event or None)."""
+    if not parts:
+        return torch.zeros(0, dtype=torch.float64), None
+    flat = torch.cat([p.reshape(-1).to(torch.float64) for p in parts])
+    if flat.device.type == "cuda":
+        host = torch.empty(flat.numel(), dtype=torch.float64, pin_memory=True)
+        host.copy_(flat, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record()
+        return host, event
+    return flat, None
+
+
+def _hist_blob(row: np.ndarray) -> bytes:
+    return np.rint(row[:-2]).astype(np.int32).tobytes()
+
+
+def unpack(packet: StepPacket, layer_ids: dict[str, int]):
+    """Rows for RunWriter.write_step from a packet whose copy has completed."""
+    if packet.ready is not None:
+        packet.ready.synchronize()
+    vec = packet.host.numpy() if packet.host is not None else np.zeros(0)
+    stats: list[tuple[str, int, float]] = []
+    hists: list[tuple[str, int, bytes]] = []
+    scalars = list(packet.scalars)
+    matrices: dict[str, np.ndarray] = {}
+    offset = 0
+    for piece in packet.pieces:
+        chunk = vec[offset : offset + piece.length]
+        offset += piece.length
+        kind = piece.kind
+        if kind.startswith("hist:"):
+            scale = kind.split(":", 1)[1]
+            matrices[scale] = chunk.reshape(piece.extra["rows"], len(edges_for(scale)) + 3)
+        elif kind == "scalar":
+            scalars.append((piece.layer, piece.extra["step"], float(chunk[0])))
+        elif kind in SUMMARY_KINDS:
+            prefix, hist_kind, scale = SUMMARY_KINDS[kind]
+            row = matrices[scale][piece.extra["row"]]
+            lid = layer_ids[piece.layer]
+            values = finalize(piece.extra["n"], piece.extra["n_sample"], chunk, row, prefix,
+                              piece.extra["saturation"])
+            stats += [(k, lid, v) for k, v in values.items()]
+            hists.append((hist_kind, lid, _hist_blob(row)))
+        elif kind == "params":
+            stats += _param_rows(piece, chunk, matrices.get("log_abs"), layer_ids, hists)
+        elif kind == "bn_gap":
+            lid = layer_ids[piece.layer]
+            stats += [("bn_mean_gap", lid, float(chunk[0])), ("bn_var_gap", lid, float(chunk[1]))]
+        elif kind == "units":
+            active = chunk > 0.5
+            lid = layer_ids[piece.layer]
+            stats.append(("dead_frac", lid, float(1.0 - active.mean()) if len(active) else 0.0))
+            hists.append(("unit_active", lid, np.packbits(active).tobytes()))
+    stats += [(stat, layer_ids[layer], value) for layer, stat, value in packet.host_stats]
+    return stats, hists, scalars
+
+
+def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists) -> list:
+    """w_norm, update_ratio, g_norm, g_nan/g_inf and the gradient histogram per parameter."""
+    names = piece.extra["names"]
+    w_norm, upd, g_norm = chunk.reshape(3, len(names))
+    rows = []
+    for i, name in enumerate(names):
+        lid = layer_ids[name]
+        rows.append(("w_norm", lid, float(w_norm[i])))
+        if piece.extra["has_update"]:
+            ratio = upd[i] / w_norm[i] if w_norm[i] > 0 else float("nan")
+            rows.append(("update_ratio", lid, float(ratio)))
+        hist_row = piece.extra["rows"][i]
+        if hist_row < 0 or matrix is None:
+            continue
+        row = matrix[hist_row]
+        finite = bool(np.isfinite(g_norm[i]))
+        nan, inf = (0.0, 0.0) if finite else (float(row[-2]), float(row[-1]))
+        if not finite and nan == 0 and inf == 0:
+            nan = 1.0  # present (the exact norm says so) but missed by the sample
+        rows += [("g_norm", lid, float(g_norm[i])), ("g_nan", lid, nan), ("g_inf", lid, inf)]
+        hists.append(("param_grad", lid, _hist_blob(row)))
+    return rows
+
+
+class FlushWorker:
+    """Background thread that writes step packets; errors surface on the next call."""
+
+    def __init__(self, writer: RunWriter, layer_ids: dict[str, int], max_pending: int = 8):
+        self.writer = writer
+        self.layer_ids = layer_ids
+        self._queue: queue.Queue[StepPacket | None] = queue.Queue(maxsize=max_pending)
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._loop, name="inspector-flush", daemon=True)
+        self._thread.start()
+
+    def submit(self, packet: StepPacket) -> None:
+        if self.error:
+            raise RuntimeError(f"inspector: writing the run failed: {self.error}")
+        self._queue.put(packet)  # blocks if the disk falls far behind (bounded memory)
+
+    def _loop(self) -> None:
+        while True:
+            packet = self._queue.get()
+            if packet is None:
+                return
+            try:
+                stats, hists, scalars = unpack(packet, self.layer_ids)
+                self.writer.write_step(
+                    packet.step, packet.wall_time, packet.duration, packet.recorded,
+                    stats=stats, hists=hists, scalars=scalars, extra_steps=packet.extra_steps,
+                )
+            except Exception:  # keep training alive; report at the next submit / close
+                self.error = traceback.format_exc(limit=3)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()

@@ -1,0 +1,316 @@
+"""The Recorder: owns every hook, buffers one step's summaries on the device, flushes once.
+
+Hooks never synchronise with the host: they only launch reductions (``probes``) whose
+results stay on the device. ``step()`` packs everything into one tensor, starts one
+device-to-host copy and hands it to a writer thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import contextmanager
+from functools import partial
+
+import torch
+from torch import nn
+
+from inspector.recorder.flush import FlushWorker, Piece, StepPacket, assemble, pack
+from inspector.recorder.schedule import default_schedule
+from inspector.recorder.selection import ModuleSelection, first_tensor
+from inspector.store.writer import RunWriter
+from probes.batchnorm_gap import batchnorm_gap
+from probes.saturation import activation_bounds, can_die
+from probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary, sample_stride
+from probes.unit_activity import active_units
+
+NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
+BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
+
+
+class Recorder:
+    """Records per-layer statistics of ``model`` into ``writer`` on scheduled steps."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        writer: RunWriter,
+        schedule: Callable[[int], bool] | None = None,
+        select: ModuleSelection | None = None,
+        max_sample: int | None = DEFAULT_MAX_SAMPLE,
+        record_params: bool = True,
+    ) -> None:
+        self.model = model
+        self.writer = writer
+        self.schedule = schedule or default_schedule()
+        self.select = select or ModuleSelection()
+        self.record_params = record_params
+        self.step_index = 0  # the step in progress (0-based), advanced by step()
+        self._value = SummarySpec("value", max_sample=max_sample)
+        self._grad = SummarySpec("log_abs", max_sample=max_sample)
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._closed = False
+        self._paused = False
+        self._armed = False
+        self._modules: dict[str, nn.Module] = {}
+        self._act_spec: dict[str, SummarySpec] = {}
+        self._aliases: dict[int, list[str]] = defaultdict(list)
+        self._call_order: dict[str, int] = {}
+        self._buf: dict[tuple[str, str], TensorSummary] = {}
+        self._tensors: dict[tuple[str, str], torch.Tensor] = {}  # bn gaps, unit activity
+        self._calls: dict[str, int] = defaultdict(int)
+        self._unit_counts: dict[str, int] = {}
+        self._host_stats: list[tuple[str, str, float]] = []
+        self._bn_running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._params = [(n, p) for n, p in model.named_parameters()]
+        self._snapshot: list[torch.Tensor] | None = None
+        self._has_snapshot = False
+        self._pending_scalars: list[tuple[str, int, object]] = []
+        self._pending_steps: list[tuple[int, float, float | None]] = []
+        self._last_time = time.time()
+        self._layer_ids: dict[str, int] = {}
+        self._worker: FlushWorker | None = None
+        self._attach()
+        self._arm(0)
+
+    # -- hook lifetime ----------------------------------------------------------------
+    def _attach(self) -> None:
+        for name, module in self.model.named_modules(remove_duplicate=False):
+            self._aliases[id(module)].append(name)
+        for name, module in self.model.named_modules():
+            if not self.select.wants(name, module):
+                continue
+            self._modules[name] = module
+            bounds = activation_bounds(module)
+            self._act_spec[name] = (
+                SummarySpec("value", bounds=bounds, max_sample=self._value.max_sample)
+                if bounds
+                else self._value
+            )
+            self._handles.append(module.register_forward_hook(partial(self._on_forward, name)))
+            if isinstance(module, BN_TYPES) and module.track_running_stats:
+                self._handles.append(
+                    module.register_forward_pre_hook(partial(self._on_bn_pre, name))
+                )
+
+    def remove_hooks(self) -> None:
+        """Remove every hook this recorder added (idempotent)."""
+        while self._handles:
+            self._handles.pop().remove()
+
+    @property
+    def hook_count(self) -> int:
+        return len(self._handles)
+
+    @contextmanager
+    def paused(self):
+        """Forward passes inside (e.g. evaluation) are not recorded."""
+        previous, self._paused = self._paused, True
+        try:
+            yield self
+        finally:
+            self._paused = previous
+
+    # -- hooks (no host sync in here) -----------------------------------------------------
+    def _live(self) -> bool:
+        return self._armed and not self._paused and not self._closed
+
+    def _accumulate(self, key: tuple[str, str], summ: TensorSummary) -> None:
+        old = self._buf.get(key)
+        self._buf[key] = summ if old is None else old.merge(summ)
+
+    def _on_bn_pre(self, name: str, module: nn.Module, inputs) -> None:
+        if self._live() and module.running_mean is not None:
+            self._bn_running[name] = (module.running_mean.clone(), module.running_var.clone())
+
+    def _on_forward(self, name: str, module: nn.Module, inputs, output) -> None:
+        if not self._live():
+            return
+        out = first_tensor(output)
+        if out is None or not out.is_floating_point():
+            return
+        self._call_order.setdefault(name, len(self._call_order))
+        self._calls[name] += 1
+        self._accumulate((name, "act"), TensorSummary.of(out, self._act_spec[name]))
+        if out.requires_grad:
+            out.register_hook(partial(self._on_grad, name))
+        if isinstance(module, NORM_TYPES):
+            inp = first_tensor(inputs)
+            if inp is not None and inp.is_floating_point():
+                self._accumulate((name, "norm_in"), TensorSummary.of(inp, self._value))
+                running = self._bn_running.pop(name, None)
+                if running is not None and inp.dim() >= 2:
+                    self._tensors[(name, "bn_gap")] = batchnorm_gap(inp, *running, module.eps)
+                    per_channel = inp.numel() // inp.shape[1]
+                    self._host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
+                    self._host_stats.append((name, "bn_count_per_channel", float(per_channel)))
+        if can_die(module) and out.dim() >= 1:
+            channel_dim = 1 if out.dim() >= 2 else 0
+            self._unit_counts[name] = out.shape[channel_dim]
+            units = active_units(out, channel_dim=channel_dim)
+            old = self._tensors.get((name, "units"))
+            self._tensors[(name, "units")] = units if old is None else (old | units)
+
+    def _on_grad(self, name: str, grad: torch.Tensor) -> None:
+        if self._closed or grad is None:
+            return
+        self._accumulate((name, "grad"), TensorSummary.of(grad, self._grad))
+
+    # -- steps ------------------------------------------------------------------------------
+    def _arm(self, step: int) -> None:
+        self._armed = bool(self.schedule(step))
+        if self._armed and self.record_params and self._params:
+            weights = [p.detach() for _, p in self._params]
+            with torch.no_grad():
+                if self._snapshot is None:
+                    self._snapshot = [w.clone() for w in weights]
+                else:  # reuse the buffers: no allocation per recorded step
+                    torch._foreach_copy_(self._snapshot, weights)
+            self._has_snapshot = True
+        else:
+            self._has_snapshot = False
+
+    def step(self, **scalars: float | torch.Tensor) -> None:
+        """End of one training step: record scalars, flush if this step was recorded."""
+        if self._closed:
+            raise RuntimeError("inspector: step() called on a closed recorder")
+        now = time.time()
+        duration = now - self._last_time
+        self._last_time = now
+        step, recorded = self.step_index, self._armed
+        for key, value in scalars.items():
+            if value is None:
+                continue
+            if isinstance(value, torch.Tensor):
+                value = value.detach().reshape(-1)[:1]
+            self._pending_scalars.append((key, step, value))
+        if recorded:
+            self._flush(step, now, duration)
+        else:
+            self._pending_steps.append((step, now, duration))
+        observe = getattr(self.schedule, "observe", None)
+        if observe is not None:
+            observe(step, duration, recorded)
+        self.step_index += 1
+        self._arm(self.step_index)
+
+    def _param_norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
+        """[w_norm..., update_norm..., grad_norm...] of every parameter, and grad samples.
+
+        The update is measured against the snapshot taken when the step was armed, so
+        ``update_ratio`` is this optimizer step's ||dw|| / ||w||.
+        """
+        if not self._params:
+            return None, []
+        with torch.no_grad():
+            weights = [p.detach() for _, p in self._params]
+            w_norms = torch._foreach_norm(weights)
+            if self._has_snapshot:
+                upd = torch._foreach_norm(torch._foreach_sub(weights, self._snapshot))
+            else:
+                upd = [torch.zeros((), device=w.device) for w in weights]
+            grads = [p.grad for _, p in self._params]
+            present = [g.detach() for g in grads if g is not None]
+            g_present = iter(torch._foreach_norm(present)) if present else iter(())
+            g_norms, samples = [], []
+            for g in grads:
+                if g is None:
+                    g_norms.append(torch.full((), float("nan"), device=weights[0].device))
+                    samples.append([])
+                    continue
+                g_norms.append(next(g_present))
+                flat = g.detach().reshape(-1)
+                stride = sample_stride(flat.numel(), flat.numel(), self._grad.max_sample)
+                samples.append([(flat[::stride] if stride > 1 else flat).float()])
+            norms = torch.stack([t.float() for t in (*w_norms, *upd, *g_norms)])
+        return norms, samples
+
+    def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
+        self._register_layers()
+        tensors = [(Piece(name, kind, t.numel()), t) for (name, kind), t in self._tensors.items()]
+        host_scalars = []
+        for name, s, value in self._pending_scalars:
+            if isinstance(value, torch.Tensor):
+                tensors.append((Piece(name, "scalar", 1, {"step": s}), value))
+            else:
+                host_scalars.append((name, s, float(value)))
+        norms, samples = self._param_norms() if recorded and self.record_params else (None, [])
+        saturating = {n for n, spec in self._act_spec.items() if spec.bounds is not None}
+        pieces, parts = assemble(self._buf, saturating, tensors, [n for n, _ in self._params],
+                                 norms, samples, self._has_snapshot)
+        host_stats = list(self._host_stats)
+        if recorded:
+            host_stats += [(name, "calls", float(n)) for name, n in self._calls.items()]
+        host, ready = pack(parts)
+        packet = StepPacket(step, now, duration, recorded, pieces, host, ready, host_stats,
+                            host_scalars, list(self._pending_steps))
+        self._buf.clear()
+        self._tensors.clear()
+        self._calls.clear()
+        self._host_stats.clear()
+        self._bn_running.clear()
+        self._pending_scalars.clear()
+        self._pending_steps.clear()
+        if self._worker is None:
+            self._worker = FlushWorker(self.writer, self._layer_ids)
+        self._worker.submit(packet)
+
+    def _register_layers(self) -> None:
+        """Give new layers store ids; modules are ordered by first forward call."""
+        if self._layer_ids and all(n in self._layer_ids for n in self._call_order):
+            return
+        self._layer_ids.clear()
+        rows = []
+        base = len(self._modules) + 1
+        for i, (name, module) in enumerate(self._modules.items()):
+            aliases = self._aliases[id(module)]
+            info = {
+                "aliases": aliases if len(aliases) > 1 else [],
+                "shared": len(aliases) > 1,
+                "bounds": self._act_spec[name].bounds,
+                "norm": isinstance(module, NORM_TYPES),
+                "can_die": can_die(module),
+                "units": self._unit_counts.get(name, _units_of(module)),
+            }
+            rows.append({"name": name, "role": "module", "type": type(module).__name__,
+                         "position": self._call_order.get(name, base + i), "info": info})
+        tied = defaultdict(list)
+        for pname, p in self.model.named_parameters(remove_duplicate=False):
+            tied[id(p)].append(pname)
+        for j, (pname, p) in enumerate(self._params):
+            info = {"shape": list(p.shape), "numel": p.numel(), "trainable": p.requires_grad,
+                    "module": pname.rpartition(".")[0], "tied": tied[id(p)][1:]}
+            rows.append({"name": pname, "role": "param", "type": pname.rpartition(".")[2],
+                         "position": j, "info": info})
+        self._layer_ids.update(self.writer.register_layers(rows))
+
+    # -- end --------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Remove hooks, write what is pending, stop the writer thread. Idempotent."""
+        if self._closed:
+            return
+        self.remove_hooks()
+        try:
+            if self._pending_scalars or self._pending_steps:
+                last = self._pending_steps.pop() if self._pending_steps else None
+                step, now, duration = last if last else (self.step_index - 1, time.time(), None)
+                self._buf.clear()
+                self._tensors.clear()
+                self._flush(step, now, duration, recorded=False)
+        finally:
+            self._closed = True
+            if self._worker is not None:
+                self._worker.close()
+                error = self._worker.error
+                self._worker = None
+                if error:
+                    raise RuntimeError(f"inspector: writing the run failed: {error}")
+
+
+def _units_of(module: nn.Module) -> int:
+    """Number of units (channels/features) of a module's output where it is knowable."""
+    for attr in ("out_channels", "out_features", "num_features", "hidden_size"):
+        if hasattr(module, attr):
+            return int(getattr(module, attr))
+    return 0

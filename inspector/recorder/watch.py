@@ -1,0 +1,101 @@
+"""``inspector.watch``: the context manager users wrap their training loop in."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from inspector.recorder.recorder import Recorder
+from inspector.recorder.schedule import parse_schedule
+from inspector.recorder.selection import ModuleSelection
+from inspector.store.schema import RunStatus
+from inspector.store.writer import RunWriter
+from probes.tensor_summary import DEFAULT_MAX_SAMPLE
+
+
+def environment() -> dict[str, str]:
+    """Library versions and platform, stored with every run so it can be rerun."""
+    import numpy
+
+    return {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "cuda": torch.version.cuda or "",
+    }
+
+
+def model_meta(model: nn.Module) -> dict[str, Any]:
+    params = {id(p): p for p in model.parameters()}
+    return {
+        "class": type(model).__name__,
+        "module": type(model).__module__,
+        "repr": repr(model)[:4000],
+        "params": sum(p.numel() for p in params.values()),
+        "trainable_params": sum(p.numel() for p in params.values() if p.requires_grad),
+    }
+
+
+@contextmanager
+def watch(
+    model: nn.Module,
+    run: str | None = None,
+    root: str | os.PathLike | None = None,
+    *,
+    every: int | str | Callable[[int], bool] | None = None,
+    modules: ModuleSelection | None = None,
+    types: tuple[str | type, ...] = (),
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    exact: bool = False,
+    max_sample: int = DEFAULT_MAX_SAMPLE,
+    meta: Mapping[str, Any] | None = None,
+    writer: RunWriter | None = None,
+) -> Iterator[Recorder]:
+    """Record ``model`` while the block runs; call ``rec.step(loss=..., ...)`` per step.
+
+    ``every``: N, "every:N", "budget:0.03", a callable step -> bool, or None for the default
+    overhead-budget schedule. ``types`` / ``include`` / ``exclude`` select modules by class
+    or name pattern. ``exact=True`` computes histograms and fractions on every element
+    instead of a bounded sample. Leaving the block removes every hook, flushes what was
+    recorded and marks the run finished, failed or interrupted.
+    """
+    schedule = every if callable(every) else parse_schedule(every)
+    selection = modules or ModuleSelection(tuple(types), tuple(include), tuple(exclude))
+    meta = {"model": model_meta(model), "environment": environment(), **dict(meta or {})}
+    own_writer = writer is None
+    writer = writer or RunWriter.create(run or type(model).__name__, root=root, meta=meta)
+    if not own_writer:
+        writer.set_meta(meta)
+    was_training = {m: m.training for m in model.modules()}
+    recorder = Recorder(
+        model, writer, schedule=schedule, select=selection,
+        max_sample=None if exact else max_sample,
+    )
+    status, error = RunStatus.FINISHED, None
+    try:
+        yield recorder
+    except KeyboardInterrupt:
+        status = RunStatus.INTERRUPTED
+        raise
+    except BaseException as exc:
+        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        try:
+            recorder.close()
+        finally:
+            for module, mode in was_training.items():
+                module.train(mode)
+            writer.set_meta({"steps": recorder.step_index})
+            writer.set_status(status, error)
+            if own_writer:
+                writer.close()

@@ -1,0 +1,268 @@
+"""Reading side of a run store: the only way diagnosis, dashboard and reports see a run.
+
+Opens the database read-only, so it can follow a run that is still being written (WAL).
+Returns numpy arrays and plain Python objects; never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspector.errors import StoreError
+from inspector.store.schema import APPLICATION_ID, DB_NAME, SCHEMA_VERSION, RunStatus
+from inspector.store.writer import connect
+from probes.bins import edges_for
+
+HIST_SCALE = {"act": "value", "norm_in": "value", "grad": "log_abs", "param_grad": "log_abs"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: int
+    name: str
+    role: str  # 'module' | 'param'
+    type: str
+    position: int
+    info: dict
+
+
+@dataclass(frozen=True)
+class Series:
+    """A statistic over steps for several layers: ``values[layer, step]`` (NaN = missing)."""
+
+    stat: str
+    steps: np.ndarray
+    layers: list[str]
+    values: np.ndarray
+
+
+class RunReader:
+    """Read-only view of one run folder."""
+
+    def __init__(self, run_dir: str | os.PathLike) -> None:
+        self.dir = Path(run_dir)
+        db = self.dir / DB_NAME
+        if not db.is_file():
+            raise StoreError(f"{self.dir} is not an Inspector run (no {DB_NAME} in it)")
+        try:
+            self._conn = connect(db, readonly=True)
+            app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{db} is corrupt or not a database ({exc}); remove that run") from exc
+        if app_id != APPLICATION_ID:
+            raise StoreError(f"{db} was not written by Inspector (foreign SQLite file)")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{db} uses store schema {version}, newer than this Inspector ({SCHEMA_VERSION}); "
+                "upgrade inspector to read it"
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read {self.dir / DB_NAME}: {exc}") from exc
+
+    # -- metadata ---------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        """All run metadata (re-read each time: a live run's status changes)."""
+        return {k: json.loads(v) for k, v in self._q("SELECT key, value FROM meta")}
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+    @property
+    def status(self) -> str:
+        """Stored status; a 'running' run whose process is gone reads as interrupted."""
+        meta = self.meta
+        status = meta.get("status", RunStatus.RUNNING)
+        if status == RunStatus.RUNNING and not _process_alive(meta):
+            return str(RunStatus.INTERRUPTED)
+        return str(status)
+
+    # -- layers and steps -------------------------------------------------------------
+    def layers(self, role: str | None = None) -> list[Layer]:
+        sql = "SELECT id, name, role, type, position, info FROM layers"
+        rows = self._q(sql + (" WHERE role = ?" if role else "") + " ORDER BY position, id",
+                       (role,) if role else ())
+        return [Layer(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    @cached_property
+    def _layer_ids(self) -> dict[str, int]:
+        return dict(self._q("SELECT name, id FROM layers"))
+
+    def layer_id(self, name: str) -> int:
+        ids = self._layer_ids
+        if name not in ids:
+            ids.update(self._q("SELECT name, id FROM layers"))  # a live run adds layers
+        if name not in ids:
+            raise StoreError(f"run {self.id} has no layer named {name!r}")
+        return ids[name]
+
+    def steps(self, recorded_only: bool = True) -> np.ndarray:
+        sql = "SELECT step FROM steps" + (" WHERE recorded = 1" if recorded_only else "")
+        return np.array([r[0] for r in self._q(sql + " ORDER BY step")], dtype=np.int64)
+
+    def step_times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(step, wall_time, duration) of every step, recorded or not."""
+        rows = self._q("SELECT step, wall_time, duration FROM steps ORDER BY step")
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2]
+
+    # -- statistics -------------------------------------------------------------------
+    def stat_names(self) -> list[str]:
+        return [r[0] for r in self._q("SELECT DISTINCT stat FROM stats ORDER BY stat")]
+
+    def layer_series(self, layer: str, stat: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one statistic of one layer."""
+        rows = self._q(
+            "SELECT step, value FROM stats WHERE stat = ? AND layer_id = ? ORDER BY step",
+            (stat, self.layer_id(layer)),
+        )
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        return arr[:, 0].astype(np.int64), arr[:, 1]
+
+    def series(self, stat: str, role: str | None = None, max_steps: int | None = None) -> Series:
+        """One statistic for every layer that has it: a (layers x steps) matrix.
+
+        ``max_steps`` thins the step axis evenly (for display of long runs).
+        """
+        rows = self._q(
+            "SELECT l.name, l.position, s.step, s.value FROM stats s JOIN layers l "
+            "ON l.id = s.layer_id WHERE s.stat = ?" + (" AND l.role = ?" if role else ""),
+            (stat, role) if role else (stat,),
+        )
+        if not rows:
+            return Series(stat, np.zeros(0, np.int64), [], np.zeros((0, 0)))
+        order = sorted({(r[1], r[0]) for r in rows})
+        names = [name for _, name in order]
+        steps = np.array(sorted({r[2] for r in rows}), dtype=np.int64)
+        if max_steps and len(steps) > max_steps:
+            steps = steps[np.unique(np.linspace(0, len(steps) - 1, max_steps).round().astype(int))]
+        row_of = {n: i for i, n in enumerate(names)}
+        col_of = {int(s): i for i, s in enumerate(steps)}
+        values = np.full((len(names), len(steps)), np.nan)
+        for name, _, step, value in rows:
+            col = col_of.get(step)
+            if col is not None and value is not None:
+                values[row_of[name], col] = value
+        return Series(stat, steps, names, values)
+
+    def at_step(self, stat: str, step: int, role: str | None = None) -> dict[str, float]:
+        """layer name -> value of ``stat`` at ``step``, in layer order."""
+        rows = self._q(
+            "SELECT l.name, s.value FROM stats s JOIN layers l ON l.id = s.layer_id "
+            "WHERE s.stat = ? AND s.step = ?" + (" AND l.role = ?" if role else "")
+            + " ORDER BY l.position, l.id",
+            (stat, step, role) if role else (stat, step),
+        )
+        return {name: (np.nan if v is None else v) for name, v in rows}
+
+    # -- histograms -------------------------------------------------------------------
+    def hist_kinds(self, layer: str | None = None) -> list[str]:
+        if layer is None:
+            return [r[0] for r in self._q("SELECT DISTINCT kind FROM hists")]
+        rows = self._q("SELECT DISTINCT kind FROM hists WHERE layer_id = ?", (self.layer_id(layer),))
+        return [r[0] for r in rows]
+
+    def histogram(self, layer: str, kind: str = "act") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, interior bin edges, counts[steps x bins]) of one layer's histograms."""
+        if kind not in HIST_SCALE:
+            raise StoreError(f"unknown histogram kind {kind!r}; choose from {sorted(HIST_SCALE)}")
+        edges = edges_for(HIST_SCALE[kind])
+        rows = self._q(
+            "SELECT step, data FROM hists WHERE kind = ? AND layer_id = ? ORDER BY step",
+            (kind, self.layer_id(layer)),
+        )
+        counts = np.zeros((len(rows), len(edges) + 1), dtype=np.int64)
+        for i, (_, blob) in enumerate(rows):
+            counts[i] = np.frombuffer(blob, dtype=np.int32)
+        return np.array([r[0] for r in rows], dtype=np.int64), edges, counts
+
+    def unit_activity(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, active[steps x units]) bits: unit produced a non-zero output in the batch."""
+        rows = self._q(
+            "SELECT step, data FROM hists WHERE kind = 'unit_active' AND layer_id = ? ORDER BY step",
+            (self.layer_id(layer),),
+        )
+        units = int(self.layers_by_name()[layer].info.get("units", 0))
+        bits = np.zeros((len(rows), units), dtype=bool)
+        for i, (_, blob) in enumerate(rows):
+            bits[i] = np.unpackbits(np.frombuffer(blob, dtype=np.uint8), count=units).astype(bool)
+        return np.array([r[0] for r in rows], dtype=np.int64), bits
+
+    def layers_by_name(self) -> dict[str, Layer]:
+        return {layer.name: layer for layer in self.layers()}
+
+    # -- scalars ----------------------------------------------------------------------
+    def scalar_names(self) -> list[str]:
+        return [r[0] for r in self._q("SELECT DISTINCT name FROM scalars ORDER BY name")]
+
+    def scalar(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = self._q("SELECT step, value FROM scalars WHERE name = ? ORDER BY step", (name,))
+        arr = np.array([(s, np.nan if v is None else v) for s, v in rows], dtype=np.float64)
+        arr = arr.reshape(-1, 2)
+        return arr[:, 0].astype(np.int64), arr[:, 1]
+
+    def last_scalar(self, name: str) -> float | None:
+        row = self._q("SELECT value FROM scalars WHERE name = ? ORDER BY step DESC LIMIT 1", (name,))
+        return row[0][0] if row else None
+
+    # -- records and arrays -----------------------------------------------------------
+    def records(self, kind: str) -> list[tuple[str, int, Any]]:
+        rows = self._q("SELECT key, step, value FROM records WHERE kind = ? ORDER BY key, step", (kind,))
+        return [(k, s, json.loads(v)) for k, s, v in rows]
+
+    def record(self, kind: str, key: str, step: int = -1) -> Any | None:
+        row = self._q(
+            "SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?", (kind, key, step)
+        )
+        return json.loads(row[0][0]) if row else None
+
+    def array_names(self) -> list[str]:
+        return [r[0] for r in self._q("SELECT DISTINCT name FROM arrays ORDER BY name")]
+
+    def array_steps(self, name: str) -> list[int]:
+        return [r[0] for r in self._q("SELECT step FROM arrays WHERE name = ? ORDER BY step", (name,))]
+
+    def array(self, name: str, step: int = -1) -> np.ndarray:
+        row = self._q("SELECT path FROM arrays WHERE name = ? AND step = ?", (name, step))
+        if not row:
+            raise StoreError(f"run {self.id} has no array {name!r} at step {step}")
+        return np.load(self.dir / row[0][0], allow_pickle=False)
+
+
+def _process_alive(meta: dict[str, Any]) -> bool:
+    """Whether the process that writes this run still exists (same host only)."""
+    import socket
+
+    pid = meta.get("pid")
+    if not pid or meta.get("host") != socket.gethostname():
+        return True  # cannot tell; trust the stored status
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
