@@ -70,7 +70,9 @@ def watch(
     """
     schedule = every if callable(every) else parse_schedule(every)
     selection = modules or ModuleSelection(tuple(types), tuple(include), tuple(exclude))
-    meta = {"model": model_meta(model), "environment": environment(), **dict(meta or {})}
+    meta = dict(meta or {})
+    meta = {**meta, "model": {**model_meta(model), **dict(meta.get("model") or {})},
+            "environment": environment()}
     own_writer = writer is None
     writer = writer or RunWriter.create(run or type(model).__name__, root=root, meta=meta)
     if not own_writer:

@@ -52,8 +52,7 @@ def summarize_run(reader: RunReader) -> RunSummary:
         name=str(meta.get("name", reader.id)),
         status=reader.status,
         created=float(meta.get("created", 0.0)),
-        model=str(meta.get("model", {}).get("name", "?")) if isinstance(meta.get("model"), dict)
-        else str(meta.get("model", "?")),
+        model=_model_name(meta.get("model")),
         data=str(meta.get("data", {}).get("name", "-")) if isinstance(meta.get("data"), dict)
         else str(meta.get("data", "-")),
         steps=last,
@@ -62,6 +61,12 @@ def summarize_run(reader: RunReader) -> RunSummary:
         test_accuracy=reader.last_scalar("test_accuracy"),
         study=meta.get("study"),
     )
+
+
+def _model_name(model) -> str:
+    if isinstance(model, dict):
+        return str(model.get("name") or model.get("class") or "?")
+    return str(model or "?")
 
 
 def list_runs(root: str | os.PathLike | None = None) -> list[RunSummary]:

@@ -1,0 +1,38 @@
+"""``inspector ls``: the runs under the runs root, one line each."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from inspector.store import list_runs, runs_root
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ls", help="list recorded runs")
+    p.add_argument("--runs-root", default=None)
+    p.set_defaults(handler=run)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    runs = list_runs(args.runs_root)
+    if not runs:
+        print(f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "
+              "`inspector run --model lenet5 --data shapes --steps 200`")
+        return 0
+    header = ("run", "status", "model", "data", "steps", "loss", "acc", "test acc", "created")
+    rows = [
+        (r.id, r.status, r.model, r.data, str(r.steps), _fmt(r.final_loss, 4),
+         _fmt(r.final_accuracy), _fmt(r.test_accuracy),
+         time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
+        for r in runs
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    return 0

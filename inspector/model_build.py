@@ -1,0 +1,47 @@
+"""Build the model a command names, fitted to the data it will see.
+
+Registry names (``models.list_models()``, ``tv:<name>``) get the data's shape arguments
+(channels, classes, image size or vocabulary); user targets (``path/file.py:factory``,
+``package.module:factory``) get only the user's ``--model-arg`` values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from inspector.errors import ModelError
+
+
+def is_registry_name(target: str) -> bool:
+    from models import list_models
+
+    return target.startswith("tv:") or target in list_models()
+
+
+def build_model(target: str, data_info: Any, model_args: dict | None = None
+                ) -> tuple[nn.Module, dict]:
+    """(model, metadata to rerun it) for ``target`` on data described by ``data_info``."""
+    model_args = dict(model_args or {})
+    if is_registry_name(target):
+        from models import create_model, get_spec
+
+        if not target.startswith("tv:"):
+            kind = get_spec(target).input_kind
+            if kind != data_info.kind:
+                raise ModelError(
+                    f"model {target!r} takes {kind} input but dataset {data_info.name!r} gives "
+                    f"{data_info.kind} input; pick a matching --data or model"
+                )
+        kwargs = {**data_info.model_kwargs(), **model_args}
+        model = create_model(target, **kwargs)
+        meta = {"name": target, "kwargs": kwargs, "source": "registry"}
+    else:
+        from inspector.model_loader import load_model
+
+        model = load_model(target, **model_args)
+        meta = {"name": target, "kwargs": model_args, "source": "target"}
+    if not isinstance(model, nn.Module):
+        raise ModelError(f"{target!r} did not produce an nn.Module (got {type(model).__name__})")
+    return model, meta

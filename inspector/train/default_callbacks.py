@@ -1,0 +1,10 @@
+"""The callbacks every harness run gets: what a user expects recorded without asking."""
+
+from __future__ import annotations
+
+from inspector.train.callbacks import Callback
+from inspector.train.snapshots import KernelSnapshots
+
+
+def default_callbacks() -> list[Callback]:
+    return [KernelSnapshots()]
