@@ -20,12 +20,12 @@ demo: $(STAMP)
 	$(VENV)/bin/inspector demo
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check inspector probes models tests bench streamlit_app.py
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check inspector probes models tests bench streamlit_app.py
-	$(VENV)/bin/ruff format --check inspector probes models tests bench streamlit_app.py
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
 	$(PY) bench/overhead.py

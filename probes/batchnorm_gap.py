@@ -17,15 +17,15 @@ import torch
 def batch_channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel (dim 1) biased mean and variance over every other dimension.
 
-    From the first two raw moments: two fused reductions, no temporary (``var_mean`` over
-    several dims is ~7x slower on CPU). Fine for BN inputs, whose mean is not huge
-    compared with their spread.
+    From the first two raw moments, reducing the contiguous trailing dimension first: on CPU
+    that is ~6x faster than ``var_mean`` or a norm over several dims. Fine for BN inputs,
+    whose mean is not huge compared with their spread.
     """
     xf = x.detach().float()
-    dims = [0, *range(2, x.dim())]
-    count = x.numel() // x.shape[1]
-    mean = xf.sum(dim=dims) / count
-    mean_sq = torch.linalg.vector_norm(xf, dim=dims).square() / count
+    xf = xf.reshape(x.shape[0], x.shape[1], -1)  # (N, C, positions)
+    count = xf.shape[0] * xf.shape[2]
+    mean = xf.sum(dim=2).sum(dim=0) / count
+    mean_sq = torch.linalg.vector_norm(xf, dim=2).square().sum(dim=0) / count
     return mean, (mean_sq - mean.square()).clamp_min(0.0)
 
 

@@ -11,7 +11,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from functools import partial
 
 import torch
 from torch import nn
@@ -27,6 +26,30 @@ from probes.unit_activity import active_units
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
+
+
+def _idle_hook(*args: object) -> None:
+    return None
+
+
+class _ModuleHook:
+    """A hook bound to a layer name; a deep copy of the model gets an idle hook instead.
+
+    ``copy.deepcopy(model)`` (EMA weights, captum probes, checkpoints) copies the hook
+    dicts; copying the recorder with them would fail (it owns a SQLite connection) and a
+    copy must not record into this run anyway.
+    """
+
+    __slots__ = ("fn", "name")
+
+    def __init__(self, fn: Callable, name: str) -> None:
+        self.fn, self.name = fn, name
+
+    def __call__(self, *args):
+        return self.fn(self.name, *args)
+
+    def __deepcopy__(self, memo: dict) -> Callable:
+        return _idle_hook
 
 
 class Recorder:
@@ -88,10 +111,10 @@ class Recorder:
                 if bounds
                 else self._value
             )
-            self._handles.append(module.register_forward_hook(partial(self._on_forward, name)))
+            self._handles.append(module.register_forward_hook(_ModuleHook(self._on_forward, name)))
             if isinstance(module, BN_TYPES) and module.track_running_stats:
                 self._handles.append(
-                    module.register_forward_pre_hook(partial(self._on_bn_pre, name))
+                    module.register_forward_pre_hook(_ModuleHook(self._on_bn_pre, name))
                 )
 
     def remove_hooks(self) -> None:
@@ -134,7 +157,7 @@ class Recorder:
         self._calls[name] += 1
         self._accumulate((name, "act"), TensorSummary.of(out, self._act_spec[name]))
         if out.requires_grad:
-            out.register_hook(partial(self._on_grad, name))
+            out.register_hook(_ModuleHook(self._on_grad, name))
         if isinstance(module, NORM_TYPES):
             inp = first_tensor(inputs)
             if inp is not None and inp.is_floating_point():

@@ -233,10 +233,14 @@ class RunReader:
         rows = self._q("SELECT key, step, value FROM records WHERE kind = ? ORDER BY key, step", (kind,))
         return [(k, s, json.loads(v)) for k, s, v in rows]
 
-    def record(self, kind: str, key: str, step: int = -1) -> Any | None:
-        row = self._q(
-            "SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?", (kind, key, step)
-        )
+    def record(self, kind: str, key: str, step: int | None = None) -> Any | None:
+        """The record ``kind``/``key`` at ``step``; by default the latest one written."""
+        if step is None:
+            row = self._q("SELECT value FROM records WHERE kind = ? AND key = ? "
+                          "ORDER BY step DESC LIMIT 1", (kind, key))
+        else:
+            row = self._q("SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?",
+                          (kind, key, step))
         return json.loads(row[0][0]) if row else None
 
     def array_names(self) -> list[str]:
@@ -245,10 +249,16 @@ class RunReader:
     def array_steps(self, name: str) -> list[int]:
         return [r[0] for r in self._q("SELECT step FROM arrays WHERE name = ? ORDER BY step", (name,))]
 
-    def array(self, name: str, step: int = -1) -> np.ndarray:
-        row = self._q("SELECT path FROM arrays WHERE name = ? AND step = ?", (name, step))
+    def array(self, name: str, step: int | None = None) -> np.ndarray:
+        """The array ``name`` at ``step``; by default the latest one written."""
+        if step is None:
+            row = self._q("SELECT path FROM arrays WHERE name = ? ORDER BY step DESC LIMIT 1",
+                          (name,))
+        else:
+            row = self._q("SELECT path FROM arrays WHERE name = ? AND step = ?", (name, step))
         if not row:
-            raise StoreError(f"run {self.id} has no array {name!r} at step {step}")
+            where = "" if step is None else f" at step {step}"
+            raise StoreError(f"run {self.id} has no array {name!r}{where}")
         return np.load(self.dir / row[0][0], allow_pickle=False)
 
 

@@ -1,0 +1,141 @@
+"""What the recorder stores equals a naive autograd + numpy recomputation of the same steps."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import inspector
+
+
+def make_model() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+
+
+def reference_step(model: nn.Sequential, x, y) -> dict:
+    """Re-run one step on a copy with plain autograd: outputs, their grads, param grads."""
+    ref = copy.deepcopy(model)
+    outs, h = {}, x
+    for name, module in ref.named_children():
+        h = module(h)
+        h.retain_grad()
+        outs[name] = h
+    nn.functional.cross_entropy(h, y).backward()
+    return {
+        "act": {n: o.detach().numpy().astype(np.float64) for n, o in outs.items()},
+        "grad": {n: o.grad.numpy().astype(np.float64) for n, o in outs.items()},
+        "w_before": {n: p.detach().numpy().astype(np.float64) for n, p in ref.named_parameters()},
+        "g": {n: p.grad.numpy().astype(np.float64) for n, p in ref.named_parameters()},
+    }
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    refs = []
+    g = torch.Generator().manual_seed(1)
+    with inspector.watch(model, run="naive", root=root, every=1, exact=True) as rec:
+        for _ in range(3):
+            x, y = torch.randn(8, 6, generator=g) * 2, torch.randint(0, 3, (8,), generator=g)
+            ref = reference_step(model, x, y)
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            rec.step(loss=loss)
+            ref["w_after"] = {n: p.detach().numpy().astype(np.float64)
+                              for n, p in model.named_parameters()}
+            ref["loss"] = float(loss.detach())
+            refs.append(ref)
+    return inspector.open_run(root / "naive"), refs
+
+
+def test_activation_stats_match_naive(recorded):
+    reader, refs = recorded
+    for step, ref in enumerate(refs):
+        for name, a in ref["act"].items():
+            got = {s: reader.at_step(s, step)[name] for s in
+                   ("act_mean", "act_std", "act_min", "act_max", "act_norm", "act_zero_frac",
+                    "act_numel")}
+            assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-4, abs=1e-6)
+            assert got["act_std"] == pytest.approx(a.std(), rel=1e-3, abs=1e-6)
+            assert got["act_min"] == pytest.approx(a.min(), rel=1e-5, abs=1e-6)
+            assert got["act_max"] == pytest.approx(a.max(), rel=1e-5, abs=1e-6)
+            assert got["act_norm"] == pytest.approx(np.linalg.norm(a), rel=1e-5)
+            assert got["act_zero_frac"] == pytest.approx(np.mean(a == 0))
+            assert got["act_numel"] == a.size
+
+
+def test_saturation_and_dead_units_match_naive(recorded):
+    reader, refs = recorded
+    for step, ref in enumerate(refs):
+        tanh = ref["act"]["1"]
+        sat = np.mean((tanh <= -1 + 0.02) | (tanh >= 1 - 0.02))
+        assert reader.at_step("act_sat_frac", step)["1"] == pytest.approx(sat)
+        relu = ref["act"]["3"]
+        dead = np.mean(~(relu > 0).any(axis=0))
+        assert reader.at_step("dead_frac", step)["3"] == pytest.approx(dead)
+    assert "0" not in reader.at_step("act_sat_frac", 0)  # unbounded layers have no saturation
+
+
+def test_activation_gradients_match_autograd(recorded):
+    reader, refs = recorded
+    for step, ref in enumerate(refs):
+        for name, g in ref["grad"].items():
+            assert reader.at_step("grad_norm", step)[name] == pytest.approx(
+                np.linalg.norm(g), rel=1e-4)
+            assert reader.at_step("grad_mean", step)[name] == pytest.approx(
+                g.mean(), rel=1e-3, abs=1e-7)
+            assert reader.at_step("grad_zero_frac", step)[name] == pytest.approx(np.mean(g == 0))
+
+
+def test_parameter_norms_and_update_ratio(recorded):
+    reader, refs = recorded
+    for step, ref in enumerate(refs):
+        for name, g in ref["g"].items():
+            w_after = ref["w_after"][name]
+            upd = np.linalg.norm(w_after - ref["w_before"][name])
+            assert reader.at_step("g_norm", step)[name] == pytest.approx(np.linalg.norm(g), rel=1e-4)
+            assert reader.at_step("w_norm", step)[name] == pytest.approx(
+                np.linalg.norm(w_after), rel=1e-5)
+            assert reader.at_step("update_ratio", step)[name] == pytest.approx(
+                upd / np.linalg.norm(w_after), rel=1e-3)
+            assert reader.at_step("g_nan", step)[name] == 0
+
+
+def test_histograms_count_every_finite_element_in_exact_mode(recorded):
+    reader, refs = recorded
+    for name, a in refs[0]["act"].items():
+        steps, edges, counts = reader.histogram(name, "act")
+        assert list(steps) == [0, 1, 2]
+        assert counts[0].sum() == a.size
+        expected = np.bincount(np.searchsorted(edges, a.ravel(), side="right"),
+                               minlength=len(edges) + 1)
+        np.testing.assert_array_equal(counts[0], expected)
+        _, _, gcounts = reader.histogram(name, "grad")
+        assert gcounts[0].sum() == a.size
+    _, _, pcounts = reader.histogram("0.weight", "param_grad")
+    assert pcounts[0].sum() == 30
+
+
+def test_scalars_and_layers(recorded):
+    reader, refs = recorded
+    steps, losses = reader.scalar("loss")
+    np.testing.assert_allclose(losses, [r["loss"] for r in refs], rtol=1e-6)
+    assert list(steps) == [0, 1, 2]
+    modules = reader.layers("module")
+    assert [m.name for m in modules] == ["0", "1", "2", "3", "4"]  # forward order
+    assert modules[1].info["bounds"] == [-1.0, 1.0] and modules[3].info["can_die"]
+    params = reader.layers("param")
+    assert {p.name for p in params} == {n for n in refs[0]["g"]}
+    assert reader.status == "finished"
+    assert reader.meta["model"]["params"] == sum(v.size for v in refs[0]["g"].values())
+    t_steps, wall, duration = reader.step_times()
+    assert list(t_steps) == [0, 1, 2] and np.all(np.diff(wall) >= 0)

@@ -1,0 +1,58 @@
+"""BatchNorm gap, unit activity and activation bounds against naive references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
+from probes.saturation import activation_bounds, can_die
+from probes.unit_activity import active_units
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (4, 3, 6, 7)])
+def test_batch_channel_moments_match_numpy(shape):
+    torch.manual_seed(0)
+    x = torch.randn(*shape) * 2 + 0.5
+    mean, var = batch_channel_moments(x)
+    a = np.moveaxis(x.numpy().astype(np.float64), 1, 0).reshape(shape[1], -1)
+    np.testing.assert_allclose(mean.numpy(), a.mean(axis=1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(var.numpy(), a.var(axis=1), rtol=1e-4, atol=1e-6)
+
+
+def test_batchnorm_gap_against_formula():
+    torch.manual_seed(1)
+    x = torch.randn(16, 4, 3, 3) * 3 + 2
+    rm, rv, eps = torch.zeros(4), torch.ones(4), 1e-5
+    gap = batchnorm_gap(x, rm, rv, eps).numpy()
+    a = np.moveaxis(x.numpy().astype(np.float64), 1, 0).reshape(4, -1)
+    mean_gap = np.mean(np.abs(a.mean(1) - 0) / np.sqrt(1 + eps))
+    var_gap = np.mean(np.abs(np.log(a.var(1) + eps) - np.log(1 + eps)))
+    np.testing.assert_allclose(gap, [mean_gap, var_gap], rtol=1e-4)
+
+
+def test_batchnorm_gap_is_zero_when_running_stats_match():
+    x = torch.randn(32, 3, 4, 4)
+    mean, var = batch_channel_moments(x)
+    gap = batchnorm_gap(x, mean, var, 0.0)
+    assert torch.allclose(gap, torch.zeros(2, dtype=torch.float64), atol=1e-5)
+
+
+def test_active_units_naive():
+    x = torch.relu(torch.randn(5, 6, 3, 3))
+    x[:, 2] = 0
+    x[:, 4] = 0
+    naive = [bool((x[:, c] > 0).any()) for c in range(6)]
+    assert active_units(x).tolist() == naive
+    assert active_units(torch.tensor([0.0, 1.0])).tolist() == [False, True]
+
+
+def test_activation_bounds_and_rectifiers():
+    assert activation_bounds(nn.Sigmoid()) == (0.0, 1.0)
+    assert activation_bounds(nn.Tanh()) == (-1.0, 1.0)
+    assert activation_bounds(nn.ReLU6()) == (0.0, 6.0)
+    assert activation_bounds(nn.Hardtanh(-2, 3)) == (-2.0, 3.0)
+    assert activation_bounds(nn.ReLU()) is None and activation_bounds(nn.GELU()) is None
+    assert can_die(nn.ReLU()) and not can_die(nn.LeakyReLU())

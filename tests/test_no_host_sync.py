@@ -1,0 +1,47 @@
+"""Static guard: nothing in the per-step path reads a tensor back to the host.
+
+On CUDA a `.item()`, `.cpu()`, `.tolist()`, `.numpy()` or a Python `if` on a tensor inside a
+hook stalls the GPU every call. One-off probes mark deliberate syncs with `# sync-ok`.
+The CUDA test in test_robustness.py checks the same at run time with sync debug mode.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PER_STEP = ["probes/tensor_summary.py", "probes/batchnorm_gap.py", "probes/unit_activity.py",
+            "probes/saturation.py"]
+HOOK_METHODS = {"_on_forward", "_on_grad", "_on_bn_pre", "_accumulate", "_arm", "_param_norms"}
+SYNCS = {"item", "cpu", "tolist", "numpy"}
+
+
+def sync_calls(tree: ast.AST, lines: list[str]) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SYNCS and "sync-ok" not in lines[node.lineno - 1]):
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("path", PER_STEP)
+def test_per_step_probes_never_sync(path):
+    source = (REPO / path).read_text()
+    tree = ast.parse(source)
+    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+             and n.name not in {"finalize", "_segments"}]  # host-side, after the one copy
+    lines = source.splitlines()
+    assert [c for f in funcs for c in sync_calls(f, lines)] == []
+
+
+def test_recorder_hooks_never_sync():
+    source = (REPO / "inspector/recorder/recorder.py").read_text()
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    hooks = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in HOOK_METHODS]
+    assert {h.name for h in hooks} == HOOK_METHODS
+    assert [c for h in hooks for c in sync_calls(h, lines)] == []
