@@ -192,7 +192,7 @@ def train(
             writer.close()
     return TrainResult(
         run_dir=writer.dir, run_id=writer.dir.name, status=status, steps=total,
-        final_loss=float(loss) if loss is not None else None,
+        final_loss=float(loss.detach()) if loss is not None else None,
         train_accuracy=float(correct) if correct is not None else None,
         test_loss=ctx.metrics.get("test_loss"), test_accuracy=ctx.metrics.get("test_accuracy"),
         seconds=time.time() - started,
