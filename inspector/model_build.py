@@ -37,6 +37,10 @@ def build_model(target: str, data_info: Any, model_args: dict | None = None
         kwargs = {**data_info.model_kwargs(), **model_args}
         model = create_model(target, **kwargs)
         meta = {"name": target, "kwargs": kwargs, "source": "registry"}
+    elif ":" not in target and not target.endswith(".py"):
+        from models import get_spec
+
+        get_spec(target)  # neither a registry name nor a user target: raises, listing close names
     else:
         from inspector.model_loader import load_model
 

@@ -17,6 +17,7 @@ from inspector.errors import InspectorError
 COMMAND_MODULES = [
     "inspector.cli.run_cmd",
     "inspector.cli.ls_cmd",
+    "inspector.cli.models_cmd",
     "inspector.cli.demo_cmd",
     "inspector.cli.diagnose_cmd",
     "inspector.cli.study_cmd",
