@@ -163,7 +163,8 @@ def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists) -> li
         lid = layer_ids[name]
         rows.append(("w_norm", lid, float(w_norm[i])))
         if piece.extra["has_update"]:
-            ratio = upd[i] / w_norm[i] if w_norm[i] > 0 else float("nan")
+            finite = np.isfinite(w_norm[i]) and np.isfinite(upd[i]) and w_norm[i] > 0
+            ratio = upd[i] / w_norm[i] if finite else float("nan")
             rows.append(("update_ratio", lid, float(ratio)))
         hist_row = piece.extra["rows"][i]
         if hist_row < 0 or matrix is None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from inspector.train.architecture_callback import ArchitectureCallback
 from inspector.train.callbacks import Callback
+from inspector.train.diagnosis_callback import DiagnosisCallback
 from inspector.train.erf_callback import ERFCallback
 from inspector.train.saliency_callback import SaliencyCallback
 from inspector.train.snapshots import KernelSnapshots
 
 
 def default_callbacks(probes: bool = True) -> list[Callback]:
-    """Architecture table and kernel snapshots always; ERF and saliency when ``probes``."""
+    """Architecture, kernels and diagnosis always; ERF and saliency (a few seconds) when ``probes``."""
     callbacks: list[Callback] = [ArchitectureCallback(), KernelSnapshots()]
     if probes:
         callbacks += [ERFCallback(), SaliencyCallback()]
-    return callbacks
+    return [*callbacks, DiagnosisCallback()]
