@@ -1,0 +1,117 @@
+"""Overview of one run: headline numbers, loss/accuracy curves (live), the diagnosis
+findings worst first with a link to the view holding each one's evidence, the architecture."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from inspector.dashboard import data, nav, state
+from inspector.figures.tables import SEVERITY_ICON
+
+
+def _fmt(value, digits: int = 4) -> str:
+    return "–" if value is None else f"{value:.{digits}g}"
+
+
+def render() -> None:
+    ctx = state.page("Overview", "Why is this network learning, or not? Curves, findings, shape.")
+    if ctx is None:
+        return
+    meta = data.helper("meta", ctx.path)
+    model = meta.get("model") or {}
+    cols = st.columns(5)
+    cols[0].metric("model", ctx.summary.get("model") or "?")
+    cols[1].metric("parameters", f"{model.get('params', 0):,}" if model.get("params") else "–")
+    cols[2].metric("final loss", _fmt(ctx.summary.get("final_loss")))
+    cols[3].metric("train accuracy", _fmt(ctx.summary.get("final_accuracy"), 3))
+    cols[4].metric("test accuracy", _fmt(ctx.summary.get("test_accuracy"), 3))
+
+    def curves() -> None:
+        state.show(
+            data.figure("loss_accuracy", ctx.path),
+            "No loss or accuracy logged for this run (pass them to `rec.step(loss=...)`).",
+            key="overview_curves",
+        )
+
+    state.live(ctx, curves)
+    findings_section(ctx)
+    st.subheader("Architecture")
+    rows = data.figure("architecture_rows", ctx.path)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+        totals = data.helper("architecture_totals", ctx.path)
+        if totals:
+            st.caption(
+                f"{totals.get('params', 0):,} parameters "
+                f"({totals.get('trainable', 0):,} trainable, {totals.get('frozen', 0):,} "
+                f"frozen) · {totals.get('mult_adds') or 0:,} mult-adds per sample"
+            )
+    else:
+        state.note("No architecture table recorded for this run.")
+    with st.expander("Run metadata"):
+        st.json(
+            {
+                k: meta.get(k)
+                for k in (
+                    "id",
+                    "created",
+                    "status",
+                    "model",
+                    "data",
+                    "hparams",
+                    "device",
+                    "environment",
+                    "steps",
+                )
+                if k in meta
+            },
+            expanded=False,
+        )
+
+
+def findings_section(ctx: state.RunContext) -> None:
+    st.subheader("Diagnosis")
+    verdict, items = data.helper("findings", ctx.path)
+    if verdict is None and not items:
+        state.note(
+            "No diagnosis recorded for this run yet (it is written when a run closes; "
+            f"run `inspector diagnose {ctx.id}` to add it)."
+        )
+        return
+    if verdict:
+        st.markdown(f"**Verdict:** {verdict}")
+    if not items:
+        st.success("No problems found.")
+    for f in items:
+        severity = str(f.get("severity", "info"))
+        with st.container(border=True):
+            st.markdown(
+                f"{SEVERITY_ICON.get(severity, '')} **{f.get('title') or f.get('rule')}**"
+                f" · `{severity}` · rule `{f.get('rule', '')}`"
+            )
+            if f.get("message"):
+                st.write(f["message"])
+            details = []
+            if f.get("layers"):
+                details.append(
+                    "layers: "
+                    + ", ".join(map(str, f["layers"][:8]))
+                    + (" …" if len(f["layers"]) > 8 else "")
+                )
+            if f.get("steps"):
+                details.append("steps: " + ", ".join(map(str, f["steps"][:6])))
+            if f.get("evidence"):
+                details.append(
+                    "evidence: "
+                    + ", ".join(
+                        f"{k}={_fmt(v) if isinstance(v, float) else v}"
+                        for k, v in f["evidence"].items()
+                    )
+                )
+            if details:
+                st.caption(" · ".join(details))
+            if f.get("fix"):
+                st.markdown(f"**Fix:** {f['fix']}")
+            view = f.get("view") or "overview"
+            if view != "overview":
+                nav.link(view, f"Evidence: {nav.VIEW_TITLES.get(view, view)} →", run=ctx.id)

@@ -1,0 +1,5 @@
+"""Page script for the activations view (see inspector/dashboard/activations.py)."""
+
+from inspector.dashboard import activations
+
+activations.render()

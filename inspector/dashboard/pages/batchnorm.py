@@ -1,0 +1,5 @@
+"""Page script for the batchnorm view (see inspector/dashboard/batchnorm.py)."""
+
+from inspector.dashboard import batchnorm
+
+batchnorm.render()

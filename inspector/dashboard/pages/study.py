@@ -1,0 +1,5 @@
+"""Page script for the study view (see inspector/dashboard/study.py)."""
+
+from inspector.dashboard import study
+
+study.render()

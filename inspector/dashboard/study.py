@@ -1,0 +1,108 @@
+"""Study: the depth x variant grid of a study as a heatmap of one metric; select cells to
+see their runs' curves (all cells' curves when nothing is selected)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from inspector.dashboard import data, state
+from inspector.figures.study import runs_in_cell, scalar_metrics
+
+HOWTO = """\
+**No studies yet.** A study trains a grid of runs (depths x plain/residual x norm x
+activation) and ranks their trainability:
+
+```bash
+inspector study depth --model plain_cnn --depths 2,8,16 --steps 60
+inspector demo          # includes a small study
+```
+"""
+
+
+def render() -> None:
+    st.title("Study")
+    st.caption("Depth vs trainability, with and without residuals and normalisation.")
+    root = str(data.root())
+    rows = data.runs(root)
+    if rows:
+        state.sidebar(rows)
+    studies = data.studies(root)
+    if not studies:
+        st.info(HOWTO, icon=":material/lightbulb:")
+        return
+    studies = list(reversed(studies))  # newest first
+    by_id = {s["id"]: s for s in studies}
+    study_id = st.selectbox("Study", list(by_id))
+    study = by_id[study_id]
+    settings = study.get("settings") or {}
+    st.caption(
+        " · ".join(f"{k}: {v}" for k, v in settings.items()) + f" · {len(study['cells'])} cells"
+    )
+    metrics = scalar_metrics(study)
+    headline = study.get("headline") or "final_loss"
+    if not metrics:
+        state.note("No cell of this study has finished yet.")
+        return
+    metric = st.selectbox(
+        "Metric", metrics, index=metrics.index(headline) if headline in metrics else 0
+    )
+    fig = data.cached_study_heatmap(study, metric)
+    if fig is None:
+        state.note(f"No cell has a value for `{metric}` yet.")
+        return
+    event = st.plotly_chart(
+        fig,
+        key="study_heatmap",
+        on_select="rerun",
+        selection_mode=("points", "box"),
+        config={"displaylogo": False},
+    )
+    run_paths = {r["id"]: r["path"] for r in data.runs(root)}
+    selected = _selected_runs(study, event)
+    ids = selected or [c["run_id"] for c in study["cells"] if c.get("run_id")]
+    paths = {i: run_paths[i] for i in ids if i in run_paths}
+    missing = [i for i in ids if i not in run_paths]
+    st.subheader(
+        "Curves of the selected cells"
+        if selected
+        else "Curves of every cell (select cells in the heatmap to narrow down)"
+    )
+    scalar = st.radio("Curve", ["loss", "accuracy", "test_accuracy"], horizontal=True)
+    state.show(
+        data.study_curves(study, paths, scalar) if paths else None,
+        "None of these cells' runs are in the runs root.",
+        key="study_curves",
+    )
+    if missing:
+        st.caption(f"{len(missing)} runs not found under the runs root: {', '.join(missing[:5])}")
+    with st.expander("Cells"):
+        st.dataframe(
+            [
+                {
+                    **(c.get("config") or {}),
+                    "run": c.get("run_id"),
+                    "status": c.get("status"),
+                    metric: (c.get("metrics") or {}).get(metric),
+                }
+                for c in study["cells"]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    state.report_button(
+        [], f"study-{study_id}", "Download study report", study=study.get("path") or study_id
+    )
+
+
+def _selected_runs(study: dict, event) -> list[str]:
+    points = []
+    try:
+        points = event.selection.points if event else []
+    except AttributeError:
+        points = []
+    out: list[str] = []
+    for p in points:
+        for run_id in runs_in_cell(study, str(p.get("y")), str(p.get("x"))):
+            if run_id not in out:
+                out.append(run_id)
+    return out

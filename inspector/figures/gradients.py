@@ -1,0 +1,177 @@
+"""Gradient flow: per-layer gradient norms on a log axis, and a layer x step heatmap.
+
+Vanishing layers (tiny next to the largest layer) and exploding ones (huge next to the
+median, or not finite) are coloured so the eye finds them at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from inspector.figures.access import (
+    latest_record,
+    nearest_step,
+    role_of,
+    safe_log10,
+    short_names,
+)
+from inspector.figures.theme import (
+    EXPLODE_ABS,
+    EXPLODE_RATIO,
+    EXPLODING,
+    MAX_COLUMNS,
+    OK,
+    SEQUENTIAL,
+    VANISH_ABS,
+    VANISH_RATIO,
+    VANISHING,
+    VANISHING_EDGE,
+    note_annotation,
+    styled,
+)
+
+GRAD_STAT = {"act": "grad_norm", "param": "g_norm"}
+
+
+def classify(values: np.ndarray) -> list[str]:
+    """'ok' | 'vanishing' | 'exploding' | 'missing' for each layer's gradient norm.
+
+    Exploding is judged against the median layer; vanishing against the largest layer that
+    is not itself exploding (one huge layer must not make every other one look tiny)."""
+    finite = values[np.isfinite(values)]
+    positive = finite[finite > 0]
+    median = float(np.median(positive)) if len(positive) else 0.0
+
+    def explodes(v: float) -> bool:
+        return not np.isfinite(v) or v > EXPLODE_ABS or (median > 0 and v > EXPLODE_RATIO * median)
+
+    sane = [v for v in positive if not explodes(v)]
+    top = max(sane) if sane else 0.0
+    out = []
+    for v in values:
+        if np.isnan(v):
+            out.append("missing")
+        elif explodes(v):
+            out.append("exploding")
+        elif v <= VANISH_ABS or (top > 0 and v < VANISH_RATIO * top):
+            out.append("vanishing")
+        else:
+            out.append("ok")
+    return out
+
+
+def flagged_layers(reader) -> dict[str, str]:
+    """Layers the diagnosis named in a vanishing/exploding finding (layer -> kind)."""
+    doc = latest_record(reader, "findings", "all") or {}
+    out: dict[str, str] = {}
+    for f in doc.get("findings", []):
+        rule = str(f.get("rule", ""))
+        kind = "vanishing" if "vanish" in rule else "exploding" if "explod" in rule else None
+        if kind:
+            out.update({str(layer): kind for layer in f.get("layers", [])})
+    return out
+
+
+def gradient_norms_by_layer(reader, step: int | None = None, kind: str = "act") -> go.Figure | None:
+    """The classic gradient-flow chart: one bar per layer at ``step`` (latest when None).
+
+    ``kind='act'``: norm of dLoss/d(layer output); ``kind='param'``: norm of each
+    parameter's .grad. Log y axis; vanishing/exploding layers coloured.
+    """
+    stat = GRAD_STAT.get(kind)
+    if stat is None:
+        raise ValueError(f"kind must be 'act' or 'param', not {kind!r}")
+    chosen = nearest_step(reader.steps(), step)
+    if chosen is None:
+        return None
+    values_at = reader.at_step(stat, chosen, role=role_of(stat))
+    if not values_at:  # the chosen step lacks it (e.g. a no-grad step): try the series
+        series = reader.series(stat, role=role_of(stat))
+        if not series.layers:
+            return None
+        col = int(np.argmin(np.abs(series.steps - chosen)))
+        chosen = int(series.steps[col])
+        values_at = dict(zip(series.layers, series.values[:, col]))
+    names = list(values_at)
+    labels = short_names(names)
+    values = np.array([values_at[n] for n in names], dtype=float)
+    status = classify(values)
+    flagged = flagged_layers(reader)
+    status = [flagged.get(n, s) if s == "ok" else s for n, s in zip(names, status)]
+    positive = values[np.isfinite(values) & (values > 0)]
+    floor = positive.min() / 10 if len(positive) else 1e-12
+    shown = np.where(np.isfinite(values) & (values > 0), values, floor)
+    fill = {"ok": OK, "vanishing": VANISHING, "exploding": EXPLODING, "missing": "#ddd"}
+    edge = {"ok": OK, "vanishing": VANISHING_EDGE, "exploding": EXPLODING, "missing": "#999"}
+    fig = go.Figure()
+    for state in ("ok", "vanishing", "exploding", "missing"):
+        idx = [i for i, s in enumerate(status) if s == state]
+        if not idx:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=[labels[i] for i in idx],
+                y=shown[idx],
+                name=state,
+                marker={"color": fill[state], "line": {"color": edge[state], "width": 1}},
+                customdata=np.array([[names[i], values[i]] for i in idx], dtype=object),
+                hovertemplate="%{customdata[0]}<br>norm %{customdata[1]:.3g}<extra>"
+                + state
+                + "</extra>",
+            )
+        )
+    if kind == "act":
+        lo, hi = reader.at_step("grad_min", chosen), reader.at_step("grad_max", chosen)
+        peak = [max(abs(lo.get(n, np.nan)), abs(hi.get(n, np.nan))) for n in names]
+        if np.isfinite(peak).any():
+            fig.add_trace(
+                go.Scatter(
+                    x=labels,
+                    y=peak,
+                    mode="markers",
+                    name="max |g|",
+                    marker={"symbol": "line-ew-open", "size": 14, "color": "#333"},
+                )
+            )
+    fig.update_xaxes(
+        categoryorder="array",
+        categoryarray=labels,
+        title_text="layer (forward order)",
+        tickangle=-45,
+    )
+    label = "activation gradient ‖dL/da‖" if kind == "act" else "parameter gradient ‖∂L/∂w‖"
+    fig.update_yaxes(type="log", title_text=label)
+    fig = styled(fig, f"Gradient flow at step {chosen}", height=440, barmode="overlay")
+    n_bad = sum(s in ("vanishing", "exploding") for s in status)
+    if n_bad:
+        note_annotation(fig, f"{n_bad} of {len(names)} layers vanishing/exploding")
+    return fig
+
+
+def gradient_heatmap(reader, stat: str = "grad_norm") -> go.Figure | None:
+    """log10 of a per-layer statistic, layers (rows, forward order) x steps (columns)."""
+    series = reader.series(stat, role=role_of(stat), max_steps=MAX_COLUMNS)
+    if not series.layers or series.values.size == 0:
+        return None
+    z = safe_log10(series.values)
+    if np.isnan(z).all():
+        return None
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(z, 3),
+            x=series.steps,
+            y=short_names(series.layers),
+            colorscale=SEQUENTIAL,
+            colorbar={"title": {"text": f"log10 {stat}"}},
+            hovertemplate="%{y}<br>step %{x}<br>log10 %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title_text="layer (input at top)", type="category")
+    fig.update_xaxes(title_text="step")
+    height = max(320, min(900, 80 + 14 * len(series.layers)))
+    fig = styled(fig, f"{stat} per layer over time (log10)", height=height, legend=False)
+    total = len(reader.steps())
+    if total > len(series.steps):
+        note_annotation(fig, f"showing {len(series.steps)} of {total} recorded steps")
+    return fig

@@ -1,0 +1,157 @@
+"""Curves, gradient flow, activations and BatchNorm builders on real and synthetic runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from inspector import figures as F
+from inspector.figures.access import thin_index
+from inspector.figures.gradients import classify
+from probes.bins import ACTIVATION_BINS, bin_labels
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("loss_accuracy", ()),
+        ("gradient_norms_by_layer", ()),
+        ("gradient_norms_by_layer", (2, "param")),
+        ("gradient_heatmap", ()),
+        ("gradient_heatmap", ("update_ratio",)),
+        ("activation_histogram_heatmap", ("0",)),
+        ("activation_histogram_heatmap", ("0", "grad")),
+        ("activation_histogram_heatmap", ("1", "norm_in")),
+        ("activation_fractions", ()),
+        ("activation_fractions", ("dead_frac",)),
+        ("activation_moments", ("4",)),
+        ("bn_pre_post", ("1",)),
+        ("bn_pre_post", ("1", 0)),
+        ("bn_gaps", ()),
+    ],
+)
+def test_builders_draw_a_recorded_run(full, name, args):
+    fig = getattr(F, name)(full, *args)
+    assert isinstance(fig, go.Figure)
+    assert fig.data, name
+    fig.to_json()  # serialisable for the browser and the HTML report
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("bn_pre_post", ("1",)),  # no BN in the bare run
+        ("bn_gaps", ()),
+        ("activation_histogram_heatmap", ("no-such-layer",)),
+        ("activation_moments", ("no-such-layer",)),
+        ("activation_fractions", ("not_a_stat",)),
+        ("gradient_heatmap", ("not_a_stat",)),
+    ],
+)
+def test_builders_return_none_when_the_run_lacks_data(bare, name, args):
+    assert getattr(F, name)(bare, *args) is None
+
+
+def test_loss_accuracy_matches_scalars(full):
+    fig = F.loss_accuracy(full)
+    steps, loss = full.scalar("loss")
+    trace = next(t for t in fig.data if t.name == "train loss")
+    np.testing.assert_allclose(trace.y, loss)
+    np.testing.assert_array_equal(trace.x, steps)
+    assert {t.name for t in fig.data} >= {"train accuracy", "test accuracy", "test loss"}
+
+
+def test_gradient_flow_is_log_scaled_and_flags_vanishing_and_exploding(synthetic):
+    norms = np.array([[1e-9] * 3, [0.5] * 3, [1.0] * 3, [5e4] * 3])
+    reader = synthetic(stats={"grad_norm": norms})
+    fig = F.gradient_norms_by_layer(reader)
+    assert fig.layout.yaxis.type == "log"
+    by_state = {t.name: list(t.x) for t in fig.data if isinstance(t, go.Bar)}
+    assert by_state["vanishing"] == ["l0"]
+    assert by_state["exploding"] == ["l3"]
+    assert by_state["ok"] == ["l1", "l2"]
+    ok = next(t for t in fig.data if t.name == "ok")
+    np.testing.assert_allclose(ok.y, [0.5, 1.0])
+
+
+def test_classify_thresholds():
+    values = np.array([np.nan, 0.0, 1e-5, 1.0, 2.0, np.inf])
+    assert classify(values) == ["missing", "vanishing", "vanishing", "ok", "ok", "exploding"]
+
+
+def test_gradient_norms_pick_the_nearest_recorded_step(synthetic):
+    norms = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    reader = synthetic(stats={"grad_norm": norms})
+    fig = F.gradient_norms_by_layer(reader, step=1)
+    assert "step 1" in fig.layout.title.text
+    np.testing.assert_allclose(fig.data[0].y, [2.0, 5.0])
+
+
+def test_gradient_heatmap_is_log10_and_thinned_for_long_runs(synthetic):
+    rng = np.random.default_rng(0)
+    norms = 10 ** rng.uniform(-6, 1, size=(3, 900))
+    reader = synthetic(stats={"grad_norm": norms})
+    fig = F.gradient_heatmap(reader)
+    x = np.asarray(fig.data[0].x)
+    assert len(x) <= 400 and x[0] == 0 and x[-1] == 899
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), np.log10(norms[:, x]), atol=1e-3)
+    assert list(fig.data[0].y) == ["l0", "l1", "l2"]
+
+
+def test_histogram_heatmap_uses_bins_labels_and_fractions(synthetic):
+    counts = np.zeros((1, 5, ACTIVATION_BINS), dtype=np.int64)
+    counts[0, :, 40] = 3  # a bin near zero
+    counts[0, :, 50] = 1
+    reader = synthetic(hists={"act": counts})
+    fig = F.activation_histogram_heatmap(reader, "l0")
+    labels = bin_labels("value")
+    assert list(fig.data[0].y) == labels[39:52]  # trimmed to used bins, one bin of margin
+    frac = np.asarray(fig.data[0].customdata)
+    assert frac.shape == (13, 5)
+    np.testing.assert_allclose(frac[1], 75.0)
+    np.testing.assert_allclose(frac[11], 25.0)
+
+
+def test_histogram_heatmap_thins_2000_steps_to_400_columns(synthetic):
+    counts = np.ones((1, 2000, ACTIVATION_BINS), dtype=np.int64)
+    reader = synthetic(hists={"act": counts})
+    fig = F.activation_histogram_heatmap(reader, "l0")
+    assert len(fig.data[0].x) == 400
+    assert "400 of 2000" in fig.layout.annotations[0].text
+
+
+def test_fractions_lines_for_few_layers_heatmap_for_many(synthetic):
+    few = synthetic("few", stats={"act_sat_frac": np.full((3, 4), 0.25)})
+    fig = F.activation_fractions(few)
+    assert len(fig.data) == 3 and all(isinstance(t, go.Scatter) for t in fig.data)
+    many = synthetic("many", stats={"act_sat_frac": np.full((20, 4), 0.5)})
+    fig = F.activation_fractions(many)
+    assert isinstance(fig.data[0], go.Heatmap)
+    assert np.asarray(fig.data[0].z).shape == (20, 4)
+
+
+def test_moments_trace_mean(full):
+    fig = F.activation_moments(full, "4")
+    _, mean = full.layer_series("4", "act_mean")
+    np.testing.assert_allclose(next(t for t in fig.data if t.name == "mean").y, mean)
+
+
+def test_bn_pre_post_overlays_input_and_output_distributions(full):
+    fig = F.bn_pre_post(full, "1")
+    assert [t.name.split(" (")[0] for t in fig.data] == ["pre-norm input", "post-norm output"]
+    for t in fig.data:
+        assert sum(t.y) == pytest.approx(1.0)
+
+
+def test_bn_gaps_has_mean_and_variance_panels(full):
+    fig = F.bn_gaps(full)
+    steps, gap = full.layer_series("1", "bn_mean_gap")
+    np.testing.assert_allclose(fig.data[0].y, gap)
+    assert len(fig.data) == 2
+
+
+def test_thin_index_keeps_ends():
+    idx = thin_index(2000, 400)
+    assert len(idx) == 400 and idx[0] == 0 and idx[-1] == 1999
+    assert list(thin_index(5, 400)) == [0, 1, 2, 3, 4]

@@ -1,0 +1,144 @@
+"""JSON and CSV exports hold exactly the numbers in the store; Markdown holds the tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from inspector.report import build_markdown, export_data
+from inspector.store import open_run
+
+
+def same(a, b) -> bool:
+    """Equal numbers, with None/NaN meaning 'not recorded' on either side."""
+    a_missing = a is None or (isinstance(a, float) and math.isnan(a))
+    b_missing = b is None or (isinstance(b, float) and math.isnan(b))
+    return a_missing == b_missing and (a_missing or float(a) == float(b))
+
+
+@pytest.fixture(scope="module")
+def json_doc(report_fixture) -> dict:
+    text = export_data(
+        [report_fixture.full, report_fixture.bare],
+        study=report_fixture.study,
+        fmt="json",
+        root=report_fixture.root,
+    )
+    return json.loads(text)
+
+
+def test_json_round_trips_scalars_layers_and_series(json_doc, report_fixture):
+    assert json_doc["format"] == "inspector-report-data" and json_doc["version"] == 1
+    runs = {r["id"]: r for r in json_doc["runs"]}
+    assert set(runs) == {"full", "bare"}
+    for run_id, doc in runs.items():
+        reader = open_run(run_id, report_fixture.root)
+        assert set(doc["scalars"]) == set(reader.scalar_names())
+        for name, got in doc["scalars"].items():
+            steps, values = reader.scalar(name)
+            assert got["steps"] == steps.tolist()
+            assert all(same(g, v) for g, v in zip(got["values"], values, strict=True))
+        last = int(reader.steps()[-1])
+        assert doc["last_step"] == last
+        by_layer = {row["layer"]: row for row in doc["layers"]}
+        assert set(by_layer) == {layer.name for layer in reader.layers()}
+        for stat in reader.stat_names():
+            for layer, value in reader.at_step(stat, last).items():
+                assert same(by_layer[layer].get(stat), value), (run_id, layer, stat)
+            series = doc["series"][stat]
+            for layer, values in series["layers"].items():
+                steps, expected = reader.layer_series(layer, stat)
+                got = dict(zip(series["steps"], values, strict=True))
+                for step, value in zip(steps.tolist(), expected, strict=True):
+                    assert same(got[step], value), (run_id, layer, stat, step)
+                recorded = {s for s, v in got.items() if v is not None}
+                assert recorded == set(steps.tolist())
+        reader.close()
+
+
+def test_json_holds_findings_records_and_study(json_doc):
+    full = next(r for r in json_doc["runs"] if r["id"] == "full")
+    assert [f["severity"] for f in full["findings"]] == ["error", "warning"]
+    assert full["verdict"].startswith("saturation")
+    assert full["records"]["architecture"]["totals"]["params"] == 1399
+    assert len(full["records"]["erf"]) == 2
+    assert full["records"]["saliency"]["trust"]["saliency"]["randomization_spearman"] == 0.12
+    assert full["meta"]["model"]["name"] == "tiny-cnn"
+    bare = next(r for r in json_doc["runs"] if r["id"] == "bare")
+    assert bare["findings"] == [] and bare["records"]["architecture"] is None
+    study = json_doc["study"]
+    assert study["id"] == "depth-test" and len(study["cells"]) == 3
+    assert [row["final_loss"] for row in study["table"][:2]] == [0.91, 0.72]
+
+
+def test_csv_is_long_format_and_round_trips(report_fixture):
+    text = export_data(
+        [report_fixture.full], study=report_fixture.study, fmt="csv", root=report_fixture.root
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["run", "kind", "layer", "stat", "step", "value"]
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"scalar", "module", "param", "finding", "study"}
+    reader = open_run(report_fixture.full, report_fixture.root)
+    stats = [r for r in rows if r["kind"] in ("module", "param")]
+    expected = 0
+    roles = {layer.name: layer.role for layer in reader.layers()}
+    for stat in reader.stat_names():
+        for layer in roles:
+            steps, values = reader.layer_series(layer, stat)
+            expected += int(np.isfinite(values).sum())
+    assert len(stats) == expected
+    for r in stats:
+        steps, values = reader.layer_series(r["layer"], r["stat"])
+        value = values[steps.tolist().index(int(r["step"]))]
+        assert float(r["value"]) == value  # bit-exact: repr floats
+        assert r["kind"] == roles[r["layer"]]
+    for name in reader.scalar_names():
+        steps, values = reader.scalar(name)
+        got = [
+            (int(r["step"]), float(r["value"]))
+            for r in rows
+            if r["kind"] == "scalar" and r["stat"] == name
+        ]
+        assert got == list(zip(steps.tolist(), values.tolist(), strict=True))
+    findings = [r for r in rows if r["kind"] == "finding"]
+    assert [(f["stat"], f["value"], f["layer"]) for f in findings] == [
+        ("saturation", "error", "4"),
+        ("dead_relu", "warning", "2"),
+    ]
+    study = [r for r in rows if r["kind"] == "study" and r["run"] == "full"]
+    assert {"config.depth": "2", "final_loss": "0.91", "findings.error": "1"}.items() <= {
+        r["stat"]: r["value"] for r in study
+    }.items()
+    reader.close()
+
+
+def test_markdown_has_metadata_findings_layers_and_study(report_fixture):
+    md = build_markdown([report_fixture.full], root=report_fixture.root)
+    assert md.startswith("# Inspector report: full")
+    assert "| severity | rule | title | layers | fix |" in md
+    assert (
+        "| error | saturation | Saturated tanh | 4 | add BatchNorm before the tanh or use ReLU |"
+        in md
+    )
+    assert md.index("| error |") < md.index("| warning |")
+    assert "| name | type | output_shape | params | rf | jump |" in md
+    assert "| 3 | Conv2d | [4, 10, 10] | 148 | [5, 5] | [1, 1] |" in md
+    assert "| model | tiny-cnn |" in md
+    bare = build_markdown(report_fixture.bare, root=report_fixture.root)
+    assert "_No diagnosis recorded" in bare and "Statistics at the last recorded step (4)" in bare
+    study = build_markdown(study=report_fixture.study, root=report_fixture.root)
+    assert "| depth | skip | run | status | final_loss |" in study
+    assert "| 4 | none | - | pending |" in study
+
+
+def test_export_rejects_unknown_format(report_fixture):
+    from inspector.errors import InspectorError
+
+    with pytest.raises(InspectorError, match="unknown report format 'xml'"):
+        export_data(report_fixture.full, fmt="xml", root=report_fixture.root)
