@@ -1,0 +1,305 @@
+"""``inspector study``: grids of recorded runs (depth vs trainability, any axes, a model zoo).
+
+``study depth`` answers "does this net still train when it gets deeper, with and without
+residuals / BatchNorm / another activation?" in one command; ``study grid`` takes any
+model keyword as an axis; ``study zoo`` trains several registry models under one budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inspector.cli.args import parse_kv, parse_value
+from inspector.errors import InspectorError
+from inspector.study.grid import csv_values
+
+SKIPS = ("none", "residual")
+NORMS = ("none", "batch", "layer")
+ACTS = ("tanh", "sigmoid", "relu", "leaky_relu", "gelu")
+DEPTH_TRAIN_SIZE = 256  # shapes training images in a depth study unless --data-arg n_train=N
+HEADLINES = (
+    "final_loss",
+    "final_accuracy",
+    "test_accuracy",
+    "steps_to_threshold",
+    "grad_ratio_init",
+    "grad_ratio_median",
+    "seconds_per_step",
+)
+
+
+def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> None:
+    g = p.add_argument_group("training (shared by every run of the study)")
+    g.add_argument(
+        "--steps", type=int, default=steps, help=f"optimizer steps per run (default {steps})"
+    )
+    g.add_argument("--seeds", type=int, default=1, help="seeds per configuration (0..K-1)")
+    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    g.add_argument("--lr", type=float, default=lr, help=f"SGD learning rate (default {lr})")
+    g.add_argument("--momentum", type=float, default=0.9)
+    g.add_argument("--every", default=None, help="record every N steps (default: overhead budget)")
+    g.add_argument(
+        "--loss-threshold",
+        type=float,
+        default=1.0,
+        help="loss for the steps-to-threshold metric (default 1.0)",
+    )
+    g.add_argument(
+        "--device",
+        default="auto",
+        help="auto | cpu | cuda[:N] | mps (runs are sequential on a GPU)",
+    )
+    g.add_argument("--jobs", type=int, default=1, help="parallel worker processes on CPU")
+    d = p.add_argument_group("data")
+    d.add_argument("--data", default="shapes", help="dataset name (default shapes)")
+    d.add_argument(
+        "--data-arg",
+        action="append",
+        metavar="K=V",
+        help="dataset option, e.g. n_train=1024 (study depth on shapes: n_train=256 unless given)",
+    )
+    d.add_argument("--data-root", default=None, help="where torchvision datasets live")
+    p.add_argument(
+        "--metric",
+        default=None,
+        choices=HEADLINES,
+        help="headline metric of the table (default final_loss)",
+    )
+    p.add_argument(
+        "--runs-root", default=None, help="runs folder (default ./runs or $INSPECTOR_RUNS_ROOT)"
+    )
+    p.add_argument(
+        "--name",
+        default=None,
+        help="study id (default: derived from the arguments; rerun the same command to resume)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="run a grid of recorded runs (depth vs trainability, zoo)",
+        description="Run a grid of recorded runs and tabulate trainability. "
+        "Example: inspector study depth --model mlp --depths 2,6,12 "
+        "--skip none,residual --act tanh --steps 300 --jobs 2",
+    )
+    kinds = p.add_subparsers(dest="study_kind", metavar="KIND")
+
+    depth = kinds.add_parser(
+        "depth",
+        help="depth x {plain, residual} x norm x activation",
+        description="Train the model family at several depths, with "
+        "and without residuals, normalization and activation choices.",
+    )
+    depth.add_argument(
+        "--model",
+        default="mlp",
+        help="family: mlp (default; fits the data within a CPU minute) | plain_cnn",
+    )
+    depth.add_argument("--depths", default="2,4,8,16", help="comma-separated depths")
+    depth.add_argument("--skip", default="none,residual", help="none,residual")
+    depth.add_argument("--norm", default="none", help="none,batch,layer")
+    depth.add_argument("--act", default="tanh", help="tanh,sigmoid,relu,leaky_relu,gelu")
+    depth.add_argument("--width", type=int, default=None, help="channels/units per layer")
+    depth.add_argument(
+        "--model-arg", action="append", metavar="K=V", help="other fixed model keyword"
+    )
+    _common(depth, steps=300, lr=0.005)
+    depth.set_defaults(handler=run_depth)
+
+    grid = kinds.add_parser(
+        "grid",
+        help="any model keywords as axes",
+        description="Example: inspector study grid --model plain_cnn "
+        "--axis depth=2,8 --axis norm=none,batch,layer --axis act=tanh,relu",
+    )
+    grid.add_argument("--model", required=True, help="registry name or path/file.py:factory")
+    grid.add_argument(
+        "--axis",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2",
+        help="an axis of the grid (repeatable)",
+    )
+    grid.add_argument("--model-arg", action="append", metavar="K=V", help="fixed model keyword")
+    _common(grid)
+    grid.set_defaults(handler=run_grid)
+
+    zoo = kinds.add_parser(
+        "zoo",
+        help="several registry models, same data, budget and seed",
+        description="Example: inspector study zoo --models "
+        "lenet5,alexnet,vgg11,resnet18 --data shapes --steps 200",
+    )
+    zoo.add_argument("--models", required=True, help="comma-separated registry names")
+    _common(zoo, steps=200)
+    zoo.set_defaults(handler=run_zoo)
+
+    ls = kinds.add_parser("ls", help="list stored studies")
+    ls.add_argument("--runs-root", default=None)
+    ls.set_defaults(handler=run_ls)
+
+    show = kinds.add_parser("show", help="print the tables of a stored study")
+    show.add_argument("study", help="study id or folder")
+    show.add_argument("--metric", default=None, choices=HEADLINES)
+    show.add_argument("--runs-root", default=None)
+    show.set_defaults(handler=run_show)
+    p.set_defaults(handler=lambda args: (p.print_help(), 0)[1])
+
+
+def _spec_kwargs(args: argparse.Namespace) -> dict:
+    if args.steps < 1:
+        raise InspectorError(f"--steps must be >= 1, got {args.steps}")
+    if args.seeds < 1:
+        raise InspectorError(f"--seeds must be >= 1, got {args.seeds}")
+    every = parse_value(args.every) if args.every is not None else None
+    return dict(
+        data=args.data,
+        data_options=parse_kv(args.data_arg, "--data-arg"),
+        data_root=args.data_root,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        every=every,
+        loss_threshold=args.loss_threshold,
+        headline=args.metric or "final_loss",
+        device=args.device,
+    )
+
+
+def run_depth(args: argparse.Namespace) -> int:
+    from inspector.study.grid import StudyKind
+    from inspector.study.runner import StudySpec
+
+    axes = {
+        "depth": csv_values(args.depths, "--depths", positive_int=True),
+        "skip": csv_values(args.skip, "--skip", SKIPS),
+        "norm": csv_values(args.norm, "--norm", NORMS),
+        "act": csv_values(args.act, "--act", ACTS),
+        "seed": list(range(args.seeds)),
+    }
+    model_args = parse_kv(args.model_arg, "--model-arg")
+    if args.width is not None:
+        model_args["width"] = args.width
+    kwargs = _spec_kwargs(args)
+    if args.data == "shapes":  # trainability = can SGD fit the training set: keep it small
+        kwargs["data_options"] = {"n_train": DEPTH_TRAIN_SIZE, **kwargs["data_options"]}
+    spec = StudySpec(
+        kind=StudyKind.DEPTH, axes=axes, model=args.model, model_args=model_args, **kwargs
+    )
+    return _run(spec, args)
+
+
+def run_grid(args: argparse.Namespace) -> int:
+    from inspector.study.grid import StudyKind
+    from inspector.study.runner import StudySpec
+
+    axes: dict[str, list] = {}
+    for item in args.axis:
+        name, sep, values = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise InspectorError(f"--axis expects NAME=V1,V2,..., got {item!r}")
+        if name in axes:
+            raise InspectorError(f"--axis {name} given twice; list all its values in one --axis")
+        axes[name] = csv_values(values, f"--axis {name}")
+    axes.setdefault("seed", list(range(args.seeds)))
+    spec = StudySpec(
+        kind=StudyKind.GRID,
+        axes=axes,
+        model=args.model,
+        model_args=parse_kv(args.model_arg, "--model-arg"),
+        **_spec_kwargs(args),
+    )
+    return _run(spec, args)
+
+
+def run_zoo(args: argparse.Namespace) -> int:
+    from inspector.study.grid import StudyKind
+    from inspector.study.runner import StudySpec
+    from models import list_models
+
+    names = [str(v) for v in csv_values(args.models, "--models")]
+    known = list_models()
+    bad = [n for n in names if n not in known and not n.startswith("tv:")]
+    if bad:
+        raise InspectorError(
+            f"unknown model(s) {', '.join(bad)}; choose from "
+            f"{', '.join(known)} or tv:<torchvision name>"
+        )
+    spec = StudySpec(
+        kind=StudyKind.ZOO,
+        axes={"model": names, "seed": list(range(args.seeds))},
+        **_spec_kwargs(args),
+    )
+    return _run(spec, args)
+
+
+def _run(spec, args: argparse.Namespace) -> int:
+    from inspector.study.runner import run_study
+    from inspector.study.table import study_report
+
+    study = run_study(
+        spec,
+        root=args.runs_root,
+        name=args.name,
+        jobs=args.jobs,
+        quiet=args.quiet,
+        command=" ".join(["inspector", *sys.argv[1:]]),
+    )
+    print(study_report(study, args.metric))
+    return print_outcome(study)
+
+
+def print_outcome(study) -> int:
+    """Where the study is stored, and the first line of each failure; 1 if any run failed."""
+    failed = [c for c in study.cells if c.get("status") != "finished"]
+    for cell in failed[:5]:
+        first = (cell.get("error") or cell.get("status") or "?").splitlines()[0]
+        print(f"  not finished: {cell['config']}: {first}", file=sys.stderr)
+    print(f"\nstored in {study.path}; open it with `inspector dashboard` (study view)")
+    if failed:
+        print(
+            f"{len(failed)} run(s) did not finish; rerun the same command to redo them",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from inspector.study.store import list_studies
+    from inspector.study.table import render
+
+    studies = list_studies(args.runs_root)
+    if not studies:
+        print("no studies yet; try `inspector demo` or `inspector study depth --depths 2,6,12`")
+        return 0
+    rows = [
+        [
+            s.id,
+            s.kind,
+            s.created,
+            f"{len(s.finished_cells())}/{len(s.cells)}",
+            str(s.settings.get("model") or ",".join(map(str, s.axes.get("model", [])))),
+            str(s.settings.get("data", "-")),
+            str(s.settings.get("steps", "-")),
+        ]
+        for s in studies
+    ]
+    print(render(["id", "kind", "created", "done", "model", "data", "steps"], rows))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from inspector.study.store import load_study
+    from inspector.study.table import study_report
+
+    study = load_study(args.study, args.runs_root)
+    print(study_report(study, args.metric))
+    return 0
