@@ -99,7 +99,11 @@ def pack(parts: list[torch.Tensor]) -> tuple[torch.Tensor, object]:
     """One device-to-host copy of all parts; returns (host tensor, event or None)."""
     if not parts:
         return torch.zeros(0, dtype=torch.float64), None
-    flat = torch.cat([p.reshape(-1).to(torch.float64) for p in parts])
+    # cat promotes every part (float32 moments, bool unit bits, float64 histograms) to the
+    # widest dtype in one kernel: no per-part conversion copies.
+    flat = torch.cat([p.reshape(-1) for p in parts])
+    if flat.dtype != torch.float64:
+        flat = flat.to(torch.float64)
     if flat.device.type == "cuda":
         host = torch.empty(flat.numel(), dtype=torch.float64, pin_memory=True)
         host.copy_(flat, non_blocking=True)
@@ -157,14 +161,15 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int]):
 def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists) -> list:
     """w_norm, update_ratio, g_norm, g_nan/g_inf and the gradient histogram per parameter."""
     names = piece.extra["names"]
-    w_norm, upd, g_norm = chunk.reshape(3, len(names))
+    w_norm, upd, g_norm, w_sample = chunk.reshape(4, len(names))
     rows = []
     for i, name in enumerate(names):
         lid = layer_ids[name]
         rows.append(("w_norm", lid, float(w_norm[i])))
         if piece.extra["has_update"]:
-            finite = np.isfinite(w_norm[i]) and np.isfinite(upd[i]) and w_norm[i] > 0
-            ratio = upd[i] / w_norm[i] if finite else float("nan")
+            # ||dw|| / ||w|| on the same systematic sample of the tensor (all of it in exact mode)
+            finite = np.isfinite(w_sample[i]) and np.isfinite(upd[i]) and w_sample[i] > 0
+            ratio = upd[i] / w_sample[i] if finite else float("nan")
             rows.append(("update_ratio", lid, float(ratio)))
         hist_row = piece.extra["rows"][i]
         if hist_row < 0 or matrix is None:

@@ -87,6 +87,11 @@ class Recorder:
         self._host_stats: list[tuple[str, str, float]] = []
         self._bn_running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._params = [(n, p) for n, p in model.named_parameters()]
+        # update_ratio is measured on a fixed systematic sample of each tensor (exact mode:
+        # every element): snapshot, subtraction and norm then cost ~nothing per step
+        self._update_strides = [sample_stride(p.numel(), p.numel(), max_sample)
+                                for _, p in self._params]
+        self._last_out: tuple[torch.Tensor, int, TensorSummary] | None = None
         self._snapshot: list[torch.Tensor] | None = None
         self._has_snapshot = False
         self._pending_scalars: list[tuple[str, int, object]] = []
@@ -155,19 +160,27 @@ class Recorder:
             return
         self._call_order.setdefault(name, len(self._call_order))
         self._calls[name] += 1
-        self._accumulate((name, "act"), TensorSummary.of(out, self._act_spec[name]))
+        summ = TensorSummary.of(out, self._act_spec[name])
+        self._accumulate((name, "act"), summ)
         if out.requires_grad:
             out.register_hook(_ModuleHook(self._on_grad, name))
         if isinstance(module, NORM_TYPES):
             inp = first_tensor(inputs)
             if inp is not None and inp.is_floating_point():
-                self._accumulate((name, "norm_in"), TensorSummary.of(inp, self._value))
+                last = self._last_out
+                if last is not None and last[0] is inp and last[1] == inp._version:
+                    in_summ = last[2]  # conv -> BN: the input was just summarised as an output
+                else:
+                    in_summ = TensorSummary.of(inp, self._value)
+                self._accumulate((name, "norm_in"), in_summ)
                 running = self._bn_running.pop(name, None)
                 if running is not None and inp.dim() >= 2:
                     self._tensors[(name, "bn_gap")] = batchnorm_gap(inp, *running, module.eps)
                     per_channel = inp.numel() // inp.shape[1]
                     self._host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
                     self._host_stats.append((name, "bn_count_per_channel", float(per_channel)))
+        plain = self._act_spec[name].bounds is None
+        self._last_out = (out, out._version, summ) if plain else None
         if can_die(module) and out.dim() >= 1:
             channel_dim = 1 if out.dim() >= 2 else 0
             self._unit_counts[name] = out.shape[channel_dim]
@@ -184,7 +197,7 @@ class Recorder:
     def _arm(self, step: int) -> None:
         self._armed = bool(self.schedule(step))
         if self._armed and self.record_params and self._params:
-            weights = [p.detach() for _, p in self._params]
+            weights = self._update_sample()
             with torch.no_grad():
                 if self._snapshot is None:
                     self._snapshot = [w.clone() for w in weights]
@@ -218,6 +231,11 @@ class Recorder:
         self.step_index += 1
         self._arm(self.step_index)
 
+    def _update_sample(self) -> list[torch.Tensor]:
+        """Strided views of every parameter: the elements update_ratio is measured on."""
+        return [p.detach().reshape(-1)[::stride]
+                for (_, p), stride in zip(self._params, self._update_strides)]
+
     def _param_norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
         """[w_norm..., update_norm..., grad_norm...] of every parameter, and grad samples.
 
@@ -229,8 +247,13 @@ class Recorder:
         with torch.no_grad():
             weights = [p.detach() for _, p in self._params]
             w_norms = torch._foreach_norm(weights)
+            sampled = self._update_sample()
+            w_sample_norms = torch._foreach_norm(sampled)
             if self._has_snapshot:
-                upd = torch._foreach_norm(torch._foreach_sub(weights, self._snapshot))
+                # in place: the snapshot becomes -dw (it is re-copied when the next recorded
+                # step is armed), so no temporary is allocated each step
+                torch._foreach_sub_(self._snapshot, sampled)
+                upd = torch._foreach_norm(self._snapshot)
             else:
                 upd = [torch.zeros((), device=w.device) for w in weights]
             grads = [p.grad for _, p in self._params]
@@ -246,7 +269,7 @@ class Recorder:
                 flat = g.detach().reshape(-1)
                 stride = sample_stride(flat.numel(), flat.numel(), self._grad.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
-            norms = torch.stack([t.float() for t in (*w_norms, *upd, *g_norms)])
+            norms = torch.stack([t.float() for t in (*w_norms, *upd, *g_norms, *w_sample_norms)])
         return norms, samples
 
     def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
@@ -273,6 +296,7 @@ class Recorder:
         self._calls.clear()
         self._host_stats.clear()
         self._bn_running.clear()
+        self._last_out = None
         self._pending_scalars.clear()
         self._pending_steps.clear()
         if self._worker is None:

@@ -139,3 +139,48 @@ def test_scalars_and_layers(recorded):
     assert reader.meta["model"]["params"] == sum(v.size for v in refs[0]["g"].values())
     t_steps, wall, duration = reader.step_times()
     assert list(t_steps) == [0, 1, 2] and np.all(np.diff(wall) >= 0)
+
+
+def test_batchnorm_input_stats_and_gaps_match_naive(tmp_path):
+    """conv -> BN reuses the conv output's summary as the BN input's; both must be exact."""
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(inplace=True),
+                          nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
+    x = torch.randn(6, 2, 6, 6) * 3 + 1
+    with torch.no_grad():
+        conv_out = model[0](x).numpy().astype(np.float64)
+        relu_out = np.maximum(model[1](model[0](x)).numpy().astype(np.float64), 0)
+    rm, rv = model[1].running_mean.clone().numpy(), model[1].running_var.clone().numpy()
+    with inspector.watch(model, run="bn", root=tmp_path, every=1, exact=True) as rec:
+        model(x).sum().backward()
+        rec.step()
+    reader = inspector.open_run(tmp_path / "bn")
+    for layer, ref in (("1", conv_out), ("3", relu_out)):  # BN after conv, BN after in-place ReLU
+        assert reader.at_step("in_mean", 0)[layer] == pytest.approx(ref.mean(), rel=1e-4)
+        assert reader.at_step("in_std", 0)[layer] == pytest.approx(ref.std(), rel=1e-4)
+        assert reader.at_step("in_min", 0)[layer] == pytest.approx(ref.min(), rel=1e-5)
+    per_channel = np.moveaxis(conv_out, 1, 0).reshape(3, -1)
+    eps = model[1].eps
+    mean_gap = np.mean(np.abs(per_channel.mean(1) - rm) / np.sqrt(rv + eps))
+    var_gap = np.mean(np.abs(np.log(per_channel.var(1) + eps) - np.log(rv + eps)))
+    assert reader.at_step("bn_mean_gap", 0)["1"] == pytest.approx(mean_gap, rel=1e-4)
+    assert reader.at_step("bn_var_gap", 0)["1"] == pytest.approx(var_gap, rel=1e-4)
+    assert reader.at_step("bn_batch_size", 0)["1"] == 6
+    # the BN output is normalised: mean ~ 0, std ~ 1 (weight 1, bias 0 at init)
+    assert abs(reader.at_step("act_mean", 0)["1"]) < 1e-5
+
+
+def test_sampled_update_ratio_is_close_to_exact(tmp_path):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(256, 256), nn.Tanh(), nn.Linear(256, 4))  # 65k > 4096
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = model[0].weight.detach().clone()
+    with inspector.watch(model, run="upd", root=tmp_path, every=1) as rec:
+        loss = nn.functional.cross_entropy(model(torch.randn(32, 256)), torch.randint(0, 4, (32,)))
+        loss.backward()
+        opt.step()
+        rec.step()
+    with torch.no_grad():
+        exact = float((model[0].weight - before).norm() / model[0].weight.norm())
+    got = inspector.open_run(tmp_path / "upd").at_step("update_ratio", 0)["0.weight"]
+    assert got == pytest.approx(exact, rel=0.1)
