@@ -59,7 +59,7 @@ class OverheadBudget:
     ``budget``. The interval is clamped to [min_interval, max_interval].
     """
 
-    budget: float = 0.02
+    budget: float = 0.015
     warmup: int = 5
     min_interval: int = 2
     max_interval: int = 200
@@ -95,7 +95,8 @@ def _median(values: list[float]) -> float:
 
 
 def default_schedule() -> OverheadBudget:
-    """The default: about 2% overhead (the target is <= 3% on resnet18)."""
+    """The default: a 1.5% budget, so the measured overhead (which also includes the writer
+    thread's share of the CPU) stays under 3% on resnet18."""
     return OverheadBudget()
 
 
