@@ -61,7 +61,8 @@ def add_training_args(p: argparse.ArgumentParser, steps_default: int | None = No
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps")
     g.add_argument("--every", default=None,
-                   help="record every N steps (N, every:N, budget:0.03; default: ~2%% overhead)")
+                   help="record every N steps (N, every:N, budget:0.03; "
+                   "default: a 1.5%% overhead budget)")
     g.add_argument("--exact", action="store_true",
                    help="histograms/fractions over every element, not a sample")
     d = p.add_argument_group("data")
