@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     runs = list_runs(args.runs_root)
     if not runs:
         print(f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "
-              "`inspector run --model lenet5 --data shapes --steps 200`")
+              "`inspector run --model lenet5_bn --data shapes --steps 300`")
         return 0
     header = ("run", "status", "model", "data", "steps", "loss", "acc", "test acc", "created")
     rows = [

@@ -24,7 +24,7 @@ Make one, then come back (this page refreshes on its own):
 
 ```bash
 inspector demo                                            # a few small runs + a study
-inspector run --model lenet5 --data shapes --steps 200    # one run
+inspector run --model lenet5_bn --data shapes --steps 300  # one run
 ```
 
 Or record your own training loop with `with inspector.watch(model) as rec: ... rec.step(loss=loss)`.

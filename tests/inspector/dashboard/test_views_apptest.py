@@ -120,7 +120,7 @@ def test_empty_root_says_how_to_make_a_run(tmp_path, monkeypatch):
         assert "inspector demo" in text, view
         assert charts(at) == 0
     visit(at, "overview")
-    assert "inspector run --model lenet5 --data shapes --steps 200" in at.info[0].value
+    assert "inspector run --model lenet5_bn --data shapes --steps 300" in at.info[0].value
 
 
 @pytest.mark.parametrize("view", VIEWS)
