@@ -92,6 +92,11 @@ class Thresholds:
     # Fewer loss values than this: no verdict on the loss curve (windows of < 4 per-batch
     # losses are too noisy to tell a trend from an early bump).
     loss_min_steps: int = 16
+    # Spike: the loss peaks above loss_spike x its starting level (lowest of the first
+    # loss_start_steps values) and comes back down: updates overshoot, the learning rate sits
+    # at the edge of stability (a healthy classifier starts near ln(classes) and only goes down).
+    loss_spike: float = 3.0
+    loss_start_steps: int = 5
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Thresholds:
         """A copy with ``{name: value}`` applied; clear error for unknown names."""

@@ -79,6 +79,7 @@ def loss_trend(view: RunView) -> list[Finding]:
                 view=View.OVERVIEW,
             )
         ]
+    spike = _spike(view, steps, loss, evidence, span)
     if last >= (1 - th.loss_min_drop) * first:
         explained = _explained(view)
         return [
@@ -103,6 +104,36 @@ def loss_trend(view: RunView) -> list[Finding]:
                 evidence=evidence,
                 fix=FLAT_FIX,
                 view=View.OVERVIEW,
-            )
+            ),
+            *spike,
         ]
-    return []
+    return spike
+
+
+def _spike(view: RunView, steps, loss, evidence: dict, span: tuple[int, int]) -> list[Finding]:
+    """A loss that jumps far above where it started and comes back (not a steady rise)."""
+    th = view.th
+    start = float(np.min(loss[: th.loss_start_steps]))  # the loss before anything went wrong
+    peak_at = int(np.argmax(loss))
+    peak = float(loss[peak_at])
+    if not (start > 0 and peak > th.loss_spike * start):
+        return []
+    return [
+        Finding(
+            rule="loss_spike",
+            severity=Severity.WARNING,
+            title=f"Loss spiked: {sci(start)} -> {sci(peak)} at step {int(steps[peak_at])}",
+            message=(
+                f"The loss started near {sci(start)} and jumped to {sci(peak)} "
+                f"({peak / start:.1f}x) at step {int(steps[peak_at])} before coming back down: "
+                "the updates overshoot, so the learning rate sits at the edge of stability and "
+                "the steps after the spike are spent recovering rather than learning."
+            ),
+            layers=(),
+            steps=span,
+            evidence={**evidence, "start": start, "peak": peak,
+                      "peak_step": int(steps[peak_at])},
+            fix=DIVERGE_FIX,
+            view=View.OVERVIEW,
+        )
+    ]

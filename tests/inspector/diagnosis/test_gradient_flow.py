@@ -60,7 +60,10 @@ def test_residual_batchnorm_same_depth_has_neither(runs):
     assert not d.by_rule("saturation")
     assert not d.by_rule("exploding_gradients")
     assert d.verdict.startswith("gradient flow: healthy")
-    assert not d.reaches("warning"), [f.title for f in d.findings]
+    # Its only warning is real: 20 un-scaled residual blocks at lr 0.02 send the loss from ~2
+    # to ~80 in the first steps before BatchNorm's statistics settle (loss_spike).
+    others = [f.title for f in d.findings if f.rule != "loss_spike"]
+    assert not [f for f in d.findings if f.rule != "loss_spike" and f.severity != "info"], others
 
 
 def test_update_ratio_criterion_when_activation_gradients_do_not_decide(runs):
