@@ -85,8 +85,10 @@ def bench_case(name: str, rounds: int, steps: int, root: str) -> dict[str, float
     base_mean = statistics.fmean(results["baseline"])
     default_mean = statistics.fmean(results["default"])
     out["default"] = default_mean / base_mean
-    print(f"  default     mean   {default_mean * 1000:8.1f} ms/step   ratio {out['default']:5.3f}x"
-          f"   (baseline mean {base_mean * 1000:.1f} ms)")
+    print(
+        f"  default     mean   {default_mean * 1000:8.1f} ms/step   ratio {out['default']:5.3f}x"
+        f"   (baseline mean {base_mean * 1000:.1f} ms)"
+    )
     return out
 
 

@@ -20,8 +20,9 @@ def is_registry_name(target: str) -> bool:
     return target.startswith("tv:") or target in list_models()
 
 
-def build_model(target: str, data_info: Any, model_args: dict | None = None
-                ) -> tuple[nn.Module, dict]:
+def build_model(
+    target: str, data_info: Any, model_args: dict | None = None
+) -> tuple[nn.Module, dict]:
     """(model, metadata to rerun it) for ``target`` on data described by ``data_info``."""
     model_args = dict(model_args or {})
     if is_registry_name(target):

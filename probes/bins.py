@@ -19,13 +19,15 @@ import numpy as np
 
 # (log10 of the smallest magnitude, bins per decade, number of magnitude steps)
 SYMLOG_LAYOUT = (-3.0, 8.0, 40)
-SYMLOG_SMALL = 10.0**SYMLOG_LAYOUT[0]
+SYMLOG_SMALL = 10.0 ** SYMLOG_LAYOUT[0]
 # (lowest log10 edge, bins per decade, index of the last interior edge)
 LOG_ABS_LAYOUT = (-12.0, 4.0, 56)
 
 _MAGNITUDES = 10.0 ** (SYMLOG_LAYOUT[0] + np.arange(SYMLOG_LAYOUT[2] + 1) / SYMLOG_LAYOUT[1])
 ACTIVATION_EDGES: np.ndarray = np.concatenate([-_MAGNITUDES[::-1], _MAGNITUDES])
-LOG_MAGNITUDE_EDGES: np.ndarray = LOG_ABS_LAYOUT[0] + np.arange(LOG_ABS_LAYOUT[2] + 1) / LOG_ABS_LAYOUT[1]
+LOG_MAGNITUDE_EDGES: np.ndarray = (
+    LOG_ABS_LAYOUT[0] + np.arange(LOG_ABS_LAYOUT[2] + 1) / LOG_ABS_LAYOUT[1]
+)
 
 ACTIVATION_BINS = len(ACTIVATION_EDGES) + 1
 LOG_MAGNITUDE_BINS = len(LOG_MAGNITUDE_EDGES) + 1

@@ -83,8 +83,13 @@ class TensorSummary:
             sample = flat.clone() if copy and flat.data_ptr() == x.data_ptr() else flat
         mn, mx = torch.aminmax(flat)
         # zeros = sample size - non-zeros: count_nonzero is one fast kernel (== then sum is two)
-        parts = [flat.sum(), torch.linalg.vector_norm(flat).square(), mn, mx,
-                 sample.numel() - torch.count_nonzero(sample)]
+        parts = [
+            flat.sum(),
+            torch.linalg.vector_norm(flat).square(),
+            mn,
+            mx,
+            sample.numel() - torch.count_nonzero(sample),
+        ]
         if spec.bounds is not None:
             lo, hi = spec.bounds
             tol = spec.sat_tolerance * (hi - lo)
@@ -96,8 +101,9 @@ class TensorSummary:
     def merge(self, other: TensorSummary) -> TensorSummary:
         """Combine with the summary of another call of the same module in the same step."""
         a, b = self.moments, other.moments
-        merged = torch.cat([a[:2] + b[:2], torch.fmin(a[2:3], b[2:3]),
-                            torch.fmax(a[3:4], b[3:4]), a[4:] + b[4:]])
+        merged = torch.cat(
+            [a[:2] + b[:2], torch.fmin(a[2:3], b[2:3]), torch.fmax(a[3:4], b[3:4]), a[4:] + b[4:]]
+        )
         return TensorSummary(self.n + other.n, merged, self.samples + other.samples)
 
 
@@ -159,8 +165,14 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
     return counts.view(len(groups), width)
 
 
-def finalize(n: int, n_sample: int, moments: np.ndarray, extra: np.ndarray, prefix: str,
-             with_saturation: bool) -> dict[str, float]:
+def finalize(
+    n: int,
+    n_sample: int,
+    moments: np.ndarray,
+    extra: np.ndarray,
+    prefix: str,
+    with_saturation: bool,
+) -> dict[str, float]:
     """Host-side statistics of one tensor (after the step's one device-to-host copy).
 
     ``extra`` is the row of ``batch_histograms`` (bins..., nan, inf). Moments are over all
@@ -181,8 +193,13 @@ def finalize(n: int, n_sample: int, moments: np.ndarray, extra: np.ndarray, pref
     if n > 0 and clean:
         mean = s / n
         var = max(ss / n - mean * mean, 0.0)
-        out |= {f"{prefix}_mean": mean, f"{prefix}_std": math.sqrt(var), f"{prefix}_min": mn,
-                f"{prefix}_max": mx, f"{prefix}_norm": math.sqrt(ss)}
+        out |= {
+            f"{prefix}_mean": mean,
+            f"{prefix}_std": math.sqrt(var),
+            f"{prefix}_min": mn,
+            f"{prefix}_max": mx,
+            f"{prefix}_norm": math.sqrt(ss),
+        }
     else:
         for key in ("mean", "std", "min", "max", "norm"):
             out[f"{prefix}_{key}"] = float("nan")

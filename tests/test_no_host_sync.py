@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PER_STEP = ["probes/tensor_summary.py", "probes/batchnorm_gap.py", "probes/unit_activity.py",
-            "probes/saturation.py"]
+PER_STEP = [
+    "probes/tensor_summary.py",
+    "probes/batchnorm_gap.py",
+    "probes/unit_activity.py",
+    "probes/saturation.py",
+]
 HOOK_METHODS = {"_on_forward", "_on_grad", "_on_bn_pre", "_accumulate", "_arm", "_param_norms"}
 SYNCS = {"item", "cpu", "tolist", "numpy"}
 
@@ -22,8 +26,12 @@ SYNCS = {"item", "cpu", "tolist", "numpy"}
 def sync_calls(tree: ast.AST, lines: list[str]) -> list[str]:
     found = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in SYNCS and "sync-ok" not in lines[node.lineno - 1]):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SYNCS
+            and "sync-ok" not in lines[node.lineno - 1]
+        ):
             found.append(f"line {node.lineno}: .{node.func.attr}()")
     return found
 
@@ -32,8 +40,11 @@ def sync_calls(tree: ast.AST, lines: list[str]) -> list[str]:
 def test_per_step_probes_never_sync(path):
     source = (REPO / path).read_text()
     tree = ast.parse(source)
-    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
-             and n.name not in {"finalize", "_segments"}]  # host-side, after the one copy
+    funcs = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef) and n.name not in {"finalize", "_segments"}
+    ]  # host-side, after the one copy
     lines = source.splitlines()
     assert [c for f in funcs for c in sync_calls(f, lines)] == []
 

@@ -60,19 +60,26 @@ def add_training_args(p: argparse.ArgumentParser, steps_default: int | None = No
     g.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps")
-    g.add_argument("--every", default=None,
-                   help="record every N steps (N, every:N, budget:0.03; "
-                   "default: a 1.5%% overhead budget)")
-    g.add_argument("--exact", action="store_true",
-                   help="histograms/fractions over every element, not a sample")
+    g.add_argument(
+        "--every",
+        default=None,
+        help="record every N steps (N, every:N, budget:0.03; default: a 1.5%% overhead budget)",
+    )
+    g.add_argument(
+        "--exact", action="store_true", help="histograms/fractions over every element, not a sample"
+    )
     d = p.add_argument_group("data")
-    d.add_argument("--data", default="shapes", help="shapes | sequence | mnist | fashion-mnist | "
-                   "cifar10 | imagefolder:PATH")
+    d.add_argument(
+        "--data",
+        default="shapes",
+        help="shapes | sequence | mnist | fashion-mnist | cifar10 | imagefolder:PATH",
+    )
     d.add_argument("--data-arg", action="append", metavar="K=V", help="dataset option")
     d.add_argument("--data-root", default=None, help="where torchvision datasets live")
     d.add_argument("--download", action="store_true", help="allow downloading datasets")
-    p.add_argument("--runs-root", default=None, help="runs folder (default ./runs or "
-                   "$INSPECTOR_RUNS_ROOT)")
+    p.add_argument(
+        "--runs-root", default=None, help="runs folder (default ./runs or $INSPECTOR_RUNS_ROOT)"
+    )
     p.add_argument("--name", default=None, help="run name")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -84,15 +91,29 @@ def train_config_from(args: argparse.Namespace):
     parse_schedule(args.every)  # validate early, with a clear message
     every = int(args.every) if args.every and str(args.every).isdigit() else args.every
     return TrainConfig(
-        steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, device=args.device, seed=args.seed,
-        clip_grad_norm=args.clip, amp=args.amp, every=every, exact=args.exact,
+        steps=args.steps,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        device=args.device,
+        seed=args.seed,
+        clip_grad_norm=args.clip,
+        amp=args.amp,
+        every=every,
+        exact=args.exact,
     )
 
 
 def load_data_from(args: argparse.Namespace):
     from inspector.data import load_data
 
-    return load_data(args.data, root=args.data_root, download=args.download, seed=args.seed,
-                     **parse_kv(args.data_arg, "--data-arg"))
+    return load_data(
+        args.data,
+        root=args.data_root,
+        download=args.download,
+        seed=args.seed,
+        **parse_kv(args.data_arg, "--data-arg"),
+    )

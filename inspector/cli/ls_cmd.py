@@ -21,14 +21,24 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def run(args: argparse.Namespace) -> int:
     runs = list_runs(args.runs_root)
     if not runs:
-        print(f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "
-              "`inspector run --model lenet5_bn --data shapes --steps 300`")
+        print(
+            f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "
+            "`inspector run --model lenet5_bn --data shapes --steps 300`"
+        )
         return 0
     header = ("run", "status", "model", "data", "steps", "loss", "acc", "test acc", "created")
     rows = [
-        (r.id, r.status, r.model, r.data, str(r.steps), _fmt(r.final_loss, 4),
-         _fmt(r.final_accuracy), _fmt(r.test_accuracy),
-         time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
+        (
+            r.id,
+            r.status,
+            r.model,
+            r.data,
+            str(r.steps),
+            _fmt(r.final_loss, 4),
+            _fmt(r.final_accuracy),
+            _fmt(r.test_accuracy),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+        )
         for r in runs
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]

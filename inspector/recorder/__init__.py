@@ -5,4 +5,12 @@ from inspector.recorder.schedule import AtSteps, Every, OverheadBudget, parse_sc
 from inspector.recorder.selection import ModuleSelection
 from inspector.recorder.watch import watch
 
-__all__ = ["AtSteps", "Every", "ModuleSelection", "OverheadBudget", "Recorder", "parse_schedule", "watch"]
+__all__ = [
+    "AtSteps",
+    "Every",
+    "ModuleSelection",
+    "OverheadBudget",
+    "Recorder",
+    "parse_schedule",
+    "watch",
+]

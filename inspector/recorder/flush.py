@@ -71,14 +71,23 @@ def assemble(
         scale = SUMMARY_KINDS[kind][2]
         row = len(groups[scale])
         groups[scale].append(summ.samples)
-        extra = {"n": summ.n, "n_sample": summ.n_sample, "row": row,
-                 "saturation": kind == "act" and layer in saturating}
+        extra = {
+            "n": summ.n,
+            "n_sample": summ.n_sample,
+            "row": row,
+            "saturation": kind == "act" and layer in saturating,
+        }
         pieces.append(Piece(layer, kind, summ.moments.numel(), extra))
         parts.append(summ.moments)
     if param_norms is not None:
-        pieces.append(Piece("", "params", param_norms.numel(),
-                            {"names": param_names, "has_update": has_update,
-                             "rows": []}))
+        pieces.append(
+            Piece(
+                "",
+                "params",
+                param_norms.numel(),
+                {"names": param_names, "has_update": has_update, "rows": []},
+            )
+        )
         parts.append(param_norms)
         for samples in param_samples:
             pieces[-1].extra["rows"].append(len(groups["log_abs"]) if samples else -1)
@@ -140,8 +149,14 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int]):
             prefix, hist_kind, scale = SUMMARY_KINDS[kind]
             row = matrices[scale][piece.extra["row"]]
             lid = layer_ids[piece.layer]
-            values = finalize(piece.extra["n"], piece.extra["n_sample"], chunk, row, prefix,
-                              piece.extra["saturation"])
+            values = finalize(
+                piece.extra["n"],
+                piece.extra["n_sample"],
+                chunk,
+                row,
+                prefix,
+                piece.extra["saturation"],
+            )
             stats += [(k, lid, v) for k, v in values.items()]
             hists.append((hist_kind, lid, _hist_blob(row)))
         elif kind == "params":
@@ -208,8 +223,14 @@ class FlushWorker:
             try:
                 stats, hists, scalars = unpack(packet, self.layer_ids)
                 self.writer.write_step(
-                    packet.step, packet.wall_time, packet.duration, packet.recorded,
-                    stats=stats, hists=hists, scalars=scalars, extra_steps=packet.extra_steps,
+                    packet.step,
+                    packet.wall_time,
+                    packet.duration,
+                    packet.recorded,
+                    stats=stats,
+                    hists=hists,
+                    scalars=scalars,
+                    extra_steps=packet.extra_steps,
                 )
             except Exception:  # keep training alive; report at the next submit / close
                 self.error = traceback.format_exc(limit=3)

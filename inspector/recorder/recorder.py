@@ -89,8 +89,9 @@ class Recorder:
         self._params = [(n, p) for n, p in model.named_parameters()]
         # update_ratio is measured on a fixed systematic sample of each tensor (exact mode:
         # every element): snapshot, subtraction and norm then cost ~nothing per step
-        self._update_strides = [sample_stride(p.numel(), p.numel(), max_sample)
-                                for _, p in self._params]
+        self._update_strides = [
+            sample_stride(p.numel(), p.numel(), max_sample) for _, p in self._params
+        ]
         self._last_out: tuple[torch.Tensor, int, TensorSummary] | None = None
         self._snapshot: list[torch.Tensor] | None = None
         self._has_snapshot = False
@@ -233,8 +234,10 @@ class Recorder:
 
     def _update_sample(self) -> list[torch.Tensor]:
         """Strided views of every parameter: the elements update_ratio is measured on."""
-        return [p.detach().reshape(-1)[::stride]
-                for (_, p), stride in zip(self._params, self._update_strides)]
+        return [
+            p.detach().reshape(-1)[::stride]
+            for (_, p), stride in zip(self._params, self._update_strides)
+        ]
 
     def _param_norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
         """[w_norm..., update_norm..., grad_norm...] of every parameter, and grad samples.
@@ -283,14 +286,31 @@ class Recorder:
                 host_scalars.append((name, s, float(value)))
         norms, samples = self._param_norms() if recorded and self.record_params else (None, [])
         saturating = {n for n, spec in self._act_spec.items() if spec.bounds is not None}
-        pieces, parts = assemble(self._buf, saturating, tensors, [n for n, _ in self._params],
-                                 norms, samples, self._has_snapshot)
+        pieces, parts = assemble(
+            self._buf,
+            saturating,
+            tensors,
+            [n for n, _ in self._params],
+            norms,
+            samples,
+            self._has_snapshot,
+        )
         host_stats = list(self._host_stats)
         if recorded:
             host_stats += [(name, "calls", float(n)) for name, n in self._calls.items()]
         host, ready = pack(parts)
-        packet = StepPacket(step, now, duration, recorded, pieces, host, ready, host_stats,
-                            host_scalars, list(self._pending_steps))
+        packet = StepPacket(
+            step,
+            now,
+            duration,
+            recorded,
+            pieces,
+            host,
+            ready,
+            host_stats,
+            host_scalars,
+            list(self._pending_steps),
+        )
         self._buf.clear()
         self._tensors.clear()
         self._calls.clear()
@@ -320,16 +340,35 @@ class Recorder:
                 "can_die": can_die(module),
                 "units": self._unit_counts.get(name, _units_of(module)),
             }
-            rows.append({"name": name, "role": "module", "type": type(module).__name__,
-                         "position": self._call_order.get(name, base + i), "info": info})
+            rows.append(
+                {
+                    "name": name,
+                    "role": "module",
+                    "type": type(module).__name__,
+                    "position": self._call_order.get(name, base + i),
+                    "info": info,
+                }
+            )
         tied = defaultdict(list)
         for pname, p in self.model.named_parameters(remove_duplicate=False):
             tied[id(p)].append(pname)
         for j, (pname, p) in enumerate(self._params):
-            info = {"shape": list(p.shape), "numel": p.numel(), "trainable": p.requires_grad,
-                    "module": pname.rpartition(".")[0], "tied": tied[id(p)][1:]}
-            rows.append({"name": pname, "role": "param", "type": pname.rpartition(".")[2],
-                         "position": j, "info": info})
+            info = {
+                "shape": list(p.shape),
+                "numel": p.numel(),
+                "trainable": p.requires_grad,
+                "module": pname.rpartition(".")[0],
+                "tied": tied[id(p)][1:],
+            }
+            rows.append(
+                {
+                    "name": pname,
+                    "role": "param",
+                    "type": pname.rpartition(".")[2],
+                    "position": j,
+                    "info": info,
+                }
+            )
         self._layer_ids.update(self.writer.register_layers(rows))
 
     # -- end --------------------------------------------------------------------------------

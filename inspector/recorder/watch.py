@@ -71,15 +71,21 @@ def watch(
     schedule = every if callable(every) else parse_schedule(every)
     selection = modules or ModuleSelection(tuple(types), tuple(include), tuple(exclude))
     meta = dict(meta or {})
-    meta = {**meta, "model": {**model_meta(model), **dict(meta.get("model") or {})},
-            "environment": environment()}
+    meta = {
+        **meta,
+        "model": {**model_meta(model), **dict(meta.get("model") or {})},
+        "environment": environment(),
+    }
     own_writer = writer is None
     writer = writer or RunWriter.create(run or type(model).__name__, root=root, meta=meta)
     if not own_writer:
         writer.set_meta(meta)
     was_training = {m: m.training for m in model.modules()}
     recorder = Recorder(
-        model, writer, schedule=schedule, select=selection,
+        model,
+        writer,
+        schedule=schedule,
+        select=selection,
         max_sample=None if exact else max_sample,
     )
     status, error = RunStatus.FINISHED, None

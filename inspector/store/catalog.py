@@ -53,7 +53,8 @@ def summarize_run(reader: RunReader) -> RunSummary:
         status=reader.status,
         created=float(meta.get("created", 0.0)),
         model=_model_name(meta.get("model")),
-        data=str(meta.get("data", {}).get("name", "-")) if isinstance(meta.get("data"), dict)
+        data=str(meta.get("data", {}).get("name", "-"))
+        if isinstance(meta.get("data"), dict)
         else str(meta.get("data", "-")),
         steps=last,
         final_loss=reader.last_scalar("loss"),

@@ -103,8 +103,10 @@ class RunReader:
     # -- layers and steps -------------------------------------------------------------
     def layers(self, role: str | None = None) -> list[Layer]:
         sql = "SELECT id, name, role, type, position, info FROM layers"
-        rows = self._q(sql + (" WHERE role = ?" if role else "") + " ORDER BY position, id",
-                       (role,) if role else ())
+        rows = self._q(
+            sql + (" WHERE role = ?" if role else "") + " ORDER BY position, id",
+            (role,) if role else (),
+        )
         return [Layer(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
     @cached_property
@@ -172,7 +174,8 @@ class RunReader:
         """layer name -> value of ``stat`` at ``step``, in layer order."""
         rows = self._q(
             "SELECT l.name, s.value FROM stats s JOIN layers l ON l.id = s.layer_id "
-            "WHERE s.stat = ? AND s.step = ?" + (" AND l.role = ?" if role else "")
+            "WHERE s.stat = ? AND s.step = ?"
+            + (" AND l.role = ?" if role else "")
             + " ORDER BY l.position, l.id",
             (stat, step, role) if role else (stat, step),
         )
@@ -182,7 +185,9 @@ class RunReader:
     def hist_kinds(self, layer: str | None = None) -> list[str]:
         if layer is None:
             return [r[0] for r in self._q("SELECT DISTINCT kind FROM hists")]
-        rows = self._q("SELECT DISTINCT kind FROM hists WHERE layer_id = ?", (self.layer_id(layer),))
+        rows = self._q(
+            "SELECT DISTINCT kind FROM hists WHERE layer_id = ?", (self.layer_id(layer),)
+        )
         return [r[0] for r in rows]
 
     def histogram(self, layer: str, kind: str = "act") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -225,35 +230,46 @@ class RunReader:
         return arr[:, 0].astype(np.int64), arr[:, 1]
 
     def last_scalar(self, name: str) -> float | None:
-        row = self._q("SELECT value FROM scalars WHERE name = ? ORDER BY step DESC LIMIT 1", (name,))
+        row = self._q(
+            "SELECT value FROM scalars WHERE name = ? ORDER BY step DESC LIMIT 1", (name,)
+        )
         return row[0][0] if row else None
 
     # -- records and arrays -----------------------------------------------------------
     def records(self, kind: str) -> list[tuple[str, int, Any]]:
-        rows = self._q("SELECT key, step, value FROM records WHERE kind = ? ORDER BY key, step", (kind,))
+        rows = self._q(
+            "SELECT key, step, value FROM records WHERE kind = ? ORDER BY key, step", (kind,)
+        )
         return [(k, s, json.loads(v)) for k, s, v in rows]
 
     def record(self, kind: str, key: str, step: int | None = None) -> Any | None:
         """The record ``kind``/``key`` at ``step``; by default the latest one written."""
         if step is None:
-            row = self._q("SELECT value FROM records WHERE kind = ? AND key = ? "
-                          "ORDER BY step DESC LIMIT 1", (kind, key))
+            row = self._q(
+                "SELECT value FROM records WHERE kind = ? AND key = ? ORDER BY step DESC LIMIT 1",
+                (kind, key),
+            )
         else:
-            row = self._q("SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?",
-                          (kind, key, step))
+            row = self._q(
+                "SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?",
+                (kind, key, step),
+            )
         return json.loads(row[0][0]) if row else None
 
     def array_names(self) -> list[str]:
         return [r[0] for r in self._q("SELECT DISTINCT name FROM arrays ORDER BY name")]
 
     def array_steps(self, name: str) -> list[int]:
-        return [r[0] for r in self._q("SELECT step FROM arrays WHERE name = ? ORDER BY step", (name,))]
+        return [
+            r[0] for r in self._q("SELECT step FROM arrays WHERE name = ? ORDER BY step", (name,))
+        ]
 
     def array(self, name: str, step: int | None = None) -> np.ndarray:
         """The array ``name`` at ``step``; by default the latest one written."""
         if step is None:
-            row = self._q("SELECT path FROM arrays WHERE name = ? ORDER BY step DESC LIMIT 1",
-                          (name,))
+            row = self._q(
+                "SELECT path FROM arrays WHERE name = ? ORDER BY step DESC LIMIT 1", (name,)
+            )
         else:
             row = self._q("SELECT path FROM arrays WHERE name = ? AND step = ?", (name, step))
         if not row:

@@ -35,7 +35,9 @@ from inspector.store.schema import (
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """Open the run database; WAL lets readers follow a run while it is written."""
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+        )
     else:
         conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")

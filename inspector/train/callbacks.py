@@ -52,6 +52,7 @@ class Callback:
     def on_fit_end(self, ctx: TrainContext) -> None: ...
     def on_run_closed(self, ctx: TrainContext) -> None:
         """After the recorder flushed everything and the status is set (e.g. diagnosis)."""
+
     def on_exception(self, ctx: TrainContext, exc: BaseException) -> None: ...
 
 

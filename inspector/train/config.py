@@ -55,7 +55,9 @@ class TrainConfig:
             object.__setattr__(self, "optimizer", OptimizerName(str(self.optimizer).lower()))
         except ValueError:
             choices = ", ".join(o.value for o in OptimizerName)
-            raise InspectorError(f"unknown optimizer {self.optimizer!r}; choose {choices}") from None
+            raise InspectorError(
+                f"unknown optimizer {self.optimizer!r}; choose {choices}"
+            ) from None
 
     def to_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}
@@ -74,10 +76,14 @@ def resolve_device(spec: str = "auto") -> torch.device:
     try:
         device = torch.device(spec)
     except RuntimeError:
-        raise InspectorError(f"unknown device {spec!r}; use auto, cpu, cuda, cuda:N or mps") from None
+        raise InspectorError(
+            f"unknown device {spec!r}; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise InspectorError("--device cuda asked for, but no CUDA GPU is visible; use --device cpu")
+            raise InspectorError(
+                "--device cuda asked for, but no CUDA GPU is visible; use --device cpu"
+            )
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise InspectorError(
                 f"--device {spec}: only {torch.cuda.device_count()} CUDA device(s) present"
@@ -92,8 +98,9 @@ def build_optimizer(config: TrainConfig, params) -> torch.optim.Optimizer:
     if not params:
         raise InspectorError("the model has no trainable parameters (all requires_grad=False)")
     if config.optimizer == OptimizerName.SGD:
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
     if config.optimizer == OptimizerName.ADAM:
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)

@@ -66,8 +66,9 @@ def _loss_and_correct(model: nn.Module, x, y, amp: bool, device: torch.device):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool,
-             max_batches: int | None) -> dict[str, float]:
+def evaluate(
+    model: nn.Module, loader: DataLoader, device: torch.device, amp: bool, max_batches: int | None
+) -> dict[str, float]:
     """Mean test loss and accuracy (model put back in its previous mode)."""
     was_training = model.training
     model.eval()
@@ -118,8 +119,13 @@ def train(
     device = resolve_device(config.device)
     model = model.to(device)
     g = torch.Generator().manual_seed(config.seed)
-    train_loader = DataLoader(bundle.train, batch_size=config.batch_size, shuffle=True,
-                              generator=g, drop_last=len(bundle.train) > config.batch_size)
+    train_loader = DataLoader(
+        bundle.train,
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=g,
+        drop_last=len(bundle.train) > config.batch_size,
+    )
     test_loader = DataLoader(bundle.test, batch_size=max(config.batch_size, 128))
     if len(train_loader) == 0:
         raise InspectorError(f"dataset {bundle.info.name!r} has no training examples")
@@ -144,15 +150,21 @@ def train(
 
         callbacks = [*defaults(), *callbacks]
     cbs = CallbackList(callbacks)
-    ctx = TrainContext(model, bundle, config, device, writer, optimizer=optimizer,
-                       total_steps=total)
+    ctx = TrainContext(
+        model, bundle, config, device, writer, optimizer=optimizer, total_steps=total
+    )
     eval_every = config.eval_every or max(1, total // 5)
     progress = Progress(total, quiet=quiet, desc=name)
     started = time.time()
     loss = correct = None
     try:
-        with watch(model, writer=writer, every=config.every, exact=config.exact,
-                   meta={"model": {**run_meta["model"]}}) as rec:
+        with watch(
+            model,
+            writer=writer,
+            every=config.every,
+            exact=config.exact,
+            meta={"model": {**run_meta["model"]}},
+        ) as rec:
             ctx.recorder = rec
             model.train()
             cbs.on_fit_start(ctx)
@@ -191,10 +203,14 @@ def train(
         finally:
             writer.close()
     return TrainResult(
-        run_dir=writer.dir, run_id=writer.dir.name, status=status, steps=total,
+        run_dir=writer.dir,
+        run_id=writer.dir.name,
+        status=status,
+        steps=total,
         final_loss=float(loss.detach()) if loss is not None else None,
         train_accuracy=float(correct) if correct is not None else None,
-        test_loss=ctx.metrics.get("test_loss"), test_accuracy=ctx.metrics.get("test_accuracy"),
+        test_loss=ctx.metrics.get("test_loss"),
+        test_accuracy=ctx.metrics.get("test_accuracy"),
         seconds=time.time() - started,
     )
 
@@ -202,8 +218,9 @@ def train(
 def _validate(ctx: TrainContext, cbs: CallbackList, rec, test_loader, step: int) -> None:
     cbs.on_validation_start(ctx)
     with rec.paused():
-        metrics = evaluate(ctx.model, test_loader, ctx.device, ctx.config.amp,
-                           ctx.config.eval_batches)
+        metrics = evaluate(
+            ctx.model, test_loader, ctx.device, ctx.config.amp, ctx.config.eval_batches
+        )
     if metrics:
         ctx.metrics.update(metrics)
         ctx.writer.write_scalars([(k, step, v) for k, v in metrics.items()])

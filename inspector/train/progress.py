@@ -13,8 +13,18 @@ class Progress:
 
     def __init__(self, total: int, quiet: bool = False, desc: str = "", refresh: int = 10):
         self.refresh = refresh
-        self.bar = None if quiet else tqdm(total=total, desc=desc[:40], unit="step",
-                                           file=sys.stderr, dynamic_ncols=True, leave=True)
+        self.bar = (
+            None
+            if quiet
+            else tqdm(
+                total=total,
+                desc=desc[:40],
+                unit="step",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=True,
+            )
+        )
 
     def update(self, step: int, loss: torch.Tensor, correct: torch.Tensor, metrics: dict) -> None:
         if self.bar is None:

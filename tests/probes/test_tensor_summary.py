@@ -41,7 +41,9 @@ def test_edges_are_fixed_and_increasing():
         edges = edges_for(kind)
         assert np.all(np.diff(edges) > 0)
         assert len(bin_labels(kind)) == len(edges) + 1 == len(bin_centers(kind))
-    assert ACTIVATION_EDGES[0] == pytest.approx(-100.0) and ACTIVATION_EDGES[-1] == pytest.approx(100.0)
+    assert ACTIVATION_EDGES[0] == pytest.approx(-100.0) and ACTIVATION_EDGES[-1] == pytest.approx(
+        100.0
+    )
     assert LOG_MAGNITUDE_EDGES[0] == -12.0 and LOG_MAGNITUDE_EDGES[-1] == 2.0
     with pytest.raises(ValueError):
         edges_for("linear")
@@ -79,8 +81,12 @@ def test_finalize_matches_numpy_stats():
 def test_bin_index_equals_bucketize(scale):
     torch.manual_seed(2)
     edges = edges_for(scale)
-    x = torch.cat([torch.randn(2000) * 10.0 ** torch.randint(-6, 4, (2000,)).float(),
-                   torch.tensor([0.0, 1e-20, -1e-20, 1e9, -1e9])])
+    x = torch.cat(
+        [
+            torch.randn(2000) * 10.0 ** torch.randint(-6, 4, (2000,)).float(),
+            torch.tensor([0.0, 1e-20, -1e-20, 1e9, -1e9]),
+        ]
+    )
     x = off_edge(x, edges)
     values = x if scale == "value" else x.abs().log10()
     ref = torch.bucketize(values, torch.as_tensor(edges, dtype=values.dtype), right=True)
@@ -117,8 +123,14 @@ def test_saturation_fraction_against_naive():
     y = torch.tanh(torch.randn(64, 32) * 4)
     spec = SummarySpec("value", bounds=(-1.0, 1.0), max_sample=None)
     s = TensorSummary.of(y, spec)
-    stats = finalize(s.n, s.n_sample, s.moments.numpy(),
-                     batch_histograms([s.samples], "value")[0].numpy(), "act", True)
+    stats = finalize(
+        s.n,
+        s.n_sample,
+        s.moments.numpy(),
+        batch_histograms([s.samples], "value")[0].numpy(),
+        "act",
+        True,
+    )
     a = y.numpy()
     naive = np.mean((a <= -1 + 0.02) | (a >= 1 - 0.02))
     assert stats["act_sat_frac"] == pytest.approx(naive)
@@ -135,8 +147,14 @@ def test_nan_inf_counted_not_crashing_and_moments_marked_missing():
     x[0, 0] = float("nan")
     x[1, 1] = float("inf")
     s = TensorSummary.of(x, EXACT)
-    stats = finalize(s.n, s.n_sample, s.moments.numpy(),
-                     batch_histograms([s.samples], "value")[0].numpy(), "act", False)
+    stats = finalize(
+        s.n,
+        s.n_sample,
+        s.moments.numpy(),
+        batch_histograms([s.samples], "value")[0].numpy(),
+        "act",
+        False,
+    )
     assert stats["act_nan"] == 1 and stats["act_inf"] == 1
     assert math.isnan(stats["act_mean"])
 
@@ -151,8 +169,9 @@ def test_sampled_nan_presence_is_exact_even_when_sample_misses_it():
     assert stats["act_nan"] >= 1
 
 
-@pytest.mark.parametrize("numel,per_item,max_sample", [(64000, 1000, 4096), (10, 10, 4096),
-                                                       (1 << 20, 4096, 4096)])
+@pytest.mark.parametrize(
+    "numel,per_item,max_sample", [(64000, 1000, 4096), (10, 10, 4096), (1 << 20, 4096, 4096)]
+)
 def test_sample_stride_is_bounded_and_coprime(numel, per_item, max_sample):
     stride = sample_stride(numel, per_item, max_sample)
     assert math.ceil(numel / stride) <= max_sample or stride == 1

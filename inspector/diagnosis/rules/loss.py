@@ -131,8 +131,7 @@ def _spike(view: RunView, steps, loss, evidence: dict, span: tuple[int, int]) ->
             ),
             layers=(),
             steps=span,
-            evidence={**evidence, "start": start, "peak": peak,
-                      "peak_step": int(steps[peak_at])},
+            evidence={**evidence, "start": start, "peak": peak, "peak_step": int(steps[peak_at])},
             fix=DIVERGE_FIX,
             view=View.OVERVIEW,
         )

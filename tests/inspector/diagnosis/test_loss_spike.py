@@ -18,8 +18,14 @@ def loss_run(tmp_path, name: str, losses: np.ndarray):
 
 def test_spike_that_recovers_is_flagged(tmp_path):
     # resnet18 at SGD lr 0.05 on shapes did this: 1.85 -> 9.3 at step 21 -> back to ~1.8
-    losses = np.concatenate([[1.85, 2.87, 3.79, 5.95, 7.61], np.linspace(4.4, 9.3, 17),
-                             np.linspace(9.3, 1.8, 20), np.full(38, 1.77)])
+    losses = np.concatenate(
+        [
+            [1.85, 2.87, 3.79, 5.95, 7.61],
+            np.linspace(4.4, 9.3, 17),
+            np.linspace(9.3, 1.8, 20),
+            np.full(38, 1.77),
+        ]
+    )
     d = diagnose_run(loss_run(tmp_path, "spiky", losses))
     spikes = d.by_rule("loss_spike")
     assert len(spikes) == 1 and spikes[0].severity == "warning"

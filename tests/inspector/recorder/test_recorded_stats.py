@@ -50,8 +50,9 @@ def recorded(tmp_path_factory):
             loss.backward()
             opt.step()
             rec.step(loss=loss)
-            ref["w_after"] = {n: p.detach().numpy().astype(np.float64)
-                              for n, p in model.named_parameters()}
+            ref["w_after"] = {
+                n: p.detach().numpy().astype(np.float64) for n, p in model.named_parameters()
+            }
             ref["loss"] = float(loss.detach())
             refs.append(ref)
     return inspector.open_run(root / "naive"), refs
@@ -61,9 +62,18 @@ def test_activation_stats_match_naive(recorded):
     reader, refs = recorded
     for step, ref in enumerate(refs):
         for name, a in ref["act"].items():
-            got = {s: reader.at_step(s, step)[name] for s in
-                   ("act_mean", "act_std", "act_min", "act_max", "act_norm", "act_zero_frac",
-                    "act_numel")}
+            got = {
+                s: reader.at_step(s, step)[name]
+                for s in (
+                    "act_mean",
+                    "act_std",
+                    "act_min",
+                    "act_max",
+                    "act_norm",
+                    "act_zero_frac",
+                    "act_numel",
+                )
+            }
             assert got["act_mean"] == pytest.approx(a.mean(), rel=1e-4, abs=1e-6)
             assert got["act_std"] == pytest.approx(a.std(), rel=1e-3, abs=1e-6)
             assert got["act_min"] == pytest.approx(a.min(), rel=1e-5, abs=1e-6)
@@ -90,9 +100,11 @@ def test_activation_gradients_match_autograd(recorded):
     for step, ref in enumerate(refs):
         for name, g in ref["grad"].items():
             assert reader.at_step("grad_norm", step)[name] == pytest.approx(
-                np.linalg.norm(g), rel=1e-4)
+                np.linalg.norm(g), rel=1e-4
+            )
             assert reader.at_step("grad_mean", step)[name] == pytest.approx(
-                g.mean(), rel=1e-3, abs=1e-7)
+                g.mean(), rel=1e-3, abs=1e-7
+            )
             assert reader.at_step("grad_zero_frac", step)[name] == pytest.approx(np.mean(g == 0))
 
 
@@ -102,11 +114,15 @@ def test_parameter_norms_and_update_ratio(recorded):
         for name, g in ref["g"].items():
             w_after = ref["w_after"][name]
             upd = np.linalg.norm(w_after - ref["w_before"][name])
-            assert reader.at_step("g_norm", step)[name] == pytest.approx(np.linalg.norm(g), rel=1e-4)
+            assert reader.at_step("g_norm", step)[name] == pytest.approx(
+                np.linalg.norm(g), rel=1e-4
+            )
             assert reader.at_step("w_norm", step)[name] == pytest.approx(
-                np.linalg.norm(w_after), rel=1e-5)
+                np.linalg.norm(w_after), rel=1e-5
+            )
             assert reader.at_step("update_ratio", step)[name] == pytest.approx(
-                upd / np.linalg.norm(w_after), rel=1e-3)
+                upd / np.linalg.norm(w_after), rel=1e-3
+            )
             assert reader.at_step("g_nan", step)[name] == 0
 
 
@@ -116,8 +132,9 @@ def test_histograms_count_every_finite_element_in_exact_mode(recorded):
         steps, edges, counts = reader.histogram(name, "act")
         assert list(steps) == [0, 1, 2]
         assert counts[0].sum() == a.size
-        expected = np.bincount(np.searchsorted(edges, a.ravel(), side="right"),
-                               minlength=len(edges) + 1)
+        expected = np.bincount(
+            np.searchsorted(edges, a.ravel(), side="right"), minlength=len(edges) + 1
+        )
         np.testing.assert_array_equal(counts[0], expected)
         _, _, gcounts = reader.histogram(name, "grad")
         assert gcounts[0].sum() == a.size
@@ -144,8 +161,14 @@ def test_scalars_and_layers(recorded):
 def test_batchnorm_input_stats_and_gaps_match_naive(tmp_path):
     """conv -> BN reuses the conv output's summary as the BN input's; both must be exact."""
     torch.manual_seed(2)
-    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(inplace=True),
-                          nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
+    model = nn.Sequential(
+        nn.Conv2d(2, 3, 3),
+        nn.BatchNorm2d(3),
+        nn.ReLU(inplace=True),
+        nn.BatchNorm2d(3),
+        nn.Flatten(),
+        nn.Linear(3 * 4 * 4, 2),
+    )
     x = torch.randn(6, 2, 6, 6) * 3 + 1
     with torch.no_grad():
         conv_out = model[0](x).numpy().astype(np.float64)

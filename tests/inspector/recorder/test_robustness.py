@@ -43,8 +43,9 @@ def test_torchvision_resnet18_inplace_relu(tmp_path):
 
 def test_densenet_concatenations(tmp_path):
     torch.manual_seed(0)
-    model = torchvision.models.DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16,
-                                        bn_size=2, num_classes=4)
+    model = torchvision.models.DenseNet(
+        growth_rate=8, block_config=(2, 2), num_init_features=16, bn_size=2, num_classes=4
+    )
     with inspector.watch(model, run="dense", root=tmp_path, every=1) as rec:
         one_step(model, torch.randn(2, 3, 32, 32), torch.tensor([0, 3]), rec)
     reader = inspector.open_run(tmp_path / "dense")

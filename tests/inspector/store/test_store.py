@@ -105,8 +105,12 @@ def start_trainer(tmp_path: Path, steps: int, pause: float) -> subprocess.Popen:
     script = tmp_path / "trainer.py"
     script.write_text(TRAINER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(script), str(tmp_path / "runs"), str(steps),
-                             str(pause)], stdout=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "runs"), str(steps), str(pause)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def wait_for_steps(proc: subprocess.Popen, n: int) -> None:
@@ -142,5 +146,7 @@ def test_killed_run_keeps_its_steps_and_reads_interrupted(tmp_path):
     reader = open_run(tmp_path / "runs" / "live")
     assert reader.status == "interrupted"  # writer process is gone
     steps = reader.steps()
-    assert len(steps) >= 6 and list(steps) == list(range(len(steps)))  # at most the step in flight lost
+    assert len(steps) >= 6 and list(steps) == list(
+        range(len(steps))
+    )  # at most the step in flight lost
     assert len(reader.layer_series("0", "act_mean")[0]) == len(steps)

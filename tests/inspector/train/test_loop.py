@@ -16,8 +16,13 @@ SMALL = {"n_train": 96, "n_test": 48}
 
 
 def tiny_cnn(classes: int = 6) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(4 * 14 * 14, classes))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 14 * 14, classes),
+    )
 
 
 class Trace(Callback):
@@ -49,8 +54,17 @@ class Trace(Callback):
 def test_fit_records_everything_and_calls_callbacks_in_order(tmp_path):
     trace = Trace()
     config = TrainConfig(steps=6, batch_size=16, every=1, eval_every=3, seed=3)
-    result = inspector.fit(tiny_cnn(), "shapes", config, run="loop", root=tmp_path, quiet=True,
-                           callbacks=[trace], data_options=SMALL, meta={"model": {"name": "tiny"}})
+    result = inspector.fit(
+        tiny_cnn(),
+        "shapes",
+        config,
+        run="loop",
+        root=tmp_path,
+        quiet=True,
+        callbacks=[trace],
+        data_options=SMALL,
+        meta={"model": {"name": "tiny"}},
+    )
     assert result.status == "finished" and result.steps == 6
     assert 0.0 <= result.test_accuracy <= 1.0 and np.isfinite(result.final_loss)
     assert trace.calls[0] == "fit_start" and trace.calls[-2:] == ["fit_end", "run_closed"]
@@ -62,7 +76,12 @@ def test_fit_records_everything_and_calls_callbacks_in_order(tmp_path):
     assert meta["device"] == "cpu" and meta["environment"]["torch"] == torch.__version__
     assert list(reader.steps()) == list(range(6))
     assert {"loss", "accuracy", "lr", "test_loss", "test_accuracy"} <= set(reader.scalar_names())
-    assert reader.array_steps("kernels/0")[0] == 0 and reader.array("kernels/0").shape == (4, 1, 3, 3)
+    assert reader.array_steps("kernels/0")[0] == 0 and reader.array("kernels/0").shape == (
+        4,
+        1,
+        3,
+        3,
+    )
 
 
 def test_same_seed_same_losses(tmp_path):
@@ -71,8 +90,9 @@ def test_same_seed_same_losses(tmp_path):
     for i in range(2):
         torch.manual_seed(123)
         model = tiny_cnn()
-        r = train(model, "shapes", config, run=f"seed{i}", root=tmp_path, quiet=True,
-                  data_options=SMALL)
+        r = train(
+            model, "shapes", config, run=f"seed{i}", root=tmp_path, quiet=True, data_options=SMALL
+        )
         losses.append(inspector.open_run(r.run_dir).scalar("loss")[1])
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
 
@@ -86,9 +106,16 @@ class Crash(Callback):
 def test_failure_marks_run_failed_and_calls_on_exception(tmp_path):
     trace = Trace()
     with pytest.raises(RuntimeError, match="callback crashed"):
-        train(tiny_cnn(), "shapes", TrainConfig(steps=5, batch_size=16, every=1),
-              run="crash", root=tmp_path, quiet=True, callbacks=[trace, Crash()],
-              data_options=SMALL)
+        train(
+            tiny_cnn(),
+            "shapes",
+            TrainConfig(steps=5, batch_size=16, every=1),
+            run="crash",
+            root=tmp_path,
+            quiet=True,
+            callbacks=[trace, Crash()],
+            data_options=SMALL,
+        )
     assert "exception" in trace.calls and "run_closed" not in trace.calls
     reader = inspector.open_run(tmp_path / "crash")
     assert reader.status == "failed" and len(reader.steps()) >= 1
@@ -101,10 +128,15 @@ def test_wrong_input_shape_names_shape_and_layer(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing created for a model that cannot run
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"steps": 0}, "--steps"), ({"lr": -1}, "--lr"), ({"batch_size": 0}, "--batch-size"),
-    ({"optimizer": "lbfgs"}, "unknown optimizer"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"steps": 0}, "--steps"),
+        ({"lr": -1}, "--lr"),
+        ({"batch_size": 0}, "--batch-size"),
+        ({"optimizer": "lbfgs"}, "unknown optimizer"),
+    ],
+)
 def test_config_validation(kwargs, match):
     with pytest.raises(InspectorError, match=match):
         TrainConfig(**kwargs)
