@@ -67,10 +67,12 @@ def assemble(
     pieces: list[Piece] = []
     parts: list[torch.Tensor] = []
     groups: dict[str, list[list[torch.Tensor]]] = {s: [] for s in SCALES}
+    rows: dict[tuple[str, int], int] = {}  # a summary shared by two keys (conv out = BN in)
     for (layer, kind), summ in summaries.items():
         scale = SUMMARY_KINDS[kind][2]
-        row = len(groups[scale])
-        groups[scale].append(summ.samples)
+        row = rows.setdefault((scale, id(summ)), len(groups[scale]))
+        if row == len(groups[scale]):  # histogram each summary's samples once
+            groups[scale].append(summ.samples)
         extra = {
             "n": summ.n,
             "n_sample": summ.n_sample,

@@ -182,6 +182,13 @@ def test_batchnorm_input_stats_and_gaps_match_naive(tmp_path):
         assert reader.at_step("in_mean", 0)[layer] == pytest.approx(ref.mean(), rel=1e-4)
         assert reader.at_step("in_std", 0)[layer] == pytest.approx(ref.std(), rel=1e-4)
         assert reader.at_step("in_min", 0)[layer] == pytest.approx(ref.min(), rel=1e-5)
+    # the shared summary is histogrammed once and stored for both layers
+    _, edges, in_counts = reader.histogram("1", "norm_in")
+    np.testing.assert_array_equal(in_counts, reader.histogram("0", "act")[2])
+    expected = np.bincount(
+        np.searchsorted(edges, conv_out.ravel(), side="right"), minlength=len(edges) + 1
+    )
+    np.testing.assert_array_equal(in_counts[0], expected)
     per_channel = np.moveaxis(conv_out, 1, 0).reshape(3, -1)
     eps = model[1].eps
     mean_gap = np.mean(np.abs(per_channel.mean(1) - rm) / np.sqrt(rv + eps))
