@@ -14,13 +14,7 @@ from probes.saliency import SaliencyConfig
 CHEAP = SaliencyConfig(ig_steps=4, smoothgrad_samples=2, occlusion_window=7, occlusion_stride=7)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """2 shared cores: more torch threads only spin against each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cnn() -> nn.Module:

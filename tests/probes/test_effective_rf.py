@@ -11,14 +11,7 @@ from torch import nn
 from inspector.errors import InspectorError
 from probes.effective_rf import default_erf_layer, effective_rf, erf_radius, spatial_layers
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """2 shared cores: more torch threads only spin against each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def conv_stack(depth: int, relu: bool = True, seed: int = 0) -> nn.Sequential:

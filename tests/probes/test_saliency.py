@@ -20,14 +20,7 @@ from probes.saliency import (
     select_output,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """2 shared cores: more torch threads only spin against each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_cnn(in_channels: int = 1, classes: int = 4) -> nn.Sequential:

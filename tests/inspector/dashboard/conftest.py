@@ -10,19 +10,6 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-APP = REPO / "streamlit_app.py"
-VIEWS = [
-    "overview",
-    "runs",
-    "compare",
-    "study",
-    "gradient_flow",
-    "activations",
-    "batchnorm",
-    "kernels",
-    "saliency",
-    "receptive_field",
-]
 
 _spec = importlib.util.spec_from_file_location(
     "inspector_fixture_runs", REPO / "tests/inspector/figures/fixture_runs.py"

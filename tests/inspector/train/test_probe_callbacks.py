@@ -17,13 +17,7 @@ SHAPES = {"n_train": 64, "n_test": 32}
 CHEAP = SaliencyConfig(ig_steps=8, smoothgrad_samples=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """2 shared cores: more torch threads only spin against each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cnn() -> nn.Module:
