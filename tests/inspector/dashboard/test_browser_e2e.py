@@ -110,6 +110,9 @@ def page(server, browser):
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
     tab.goto(f"{server}/?run=full", wait_until="domcontentloaded", timeout=120_000)
     tab.wait_for_selector("[data-testid='stSidebarNav']", timeout=120_000)
+    # let the landing page's first script run finish before the first click starts another
+    tab.locator("h1").first.wait_for(timeout=120_000)
+    _wait_until_idle(tab)
     yield tab
     context.close()
 
