@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
+from probes.temporary_hooks import TemporaryHooks
 
 #: Module types that count as "conv-ish" spatial layers for the default ERF layer.
 SPATIAL_TYPES: tuple[type[nn.Module], ...] = (
@@ -93,15 +94,9 @@ def spatial_layers(model: nn.Module, example: torch.Tensor) -> list[tuple[str, t
             seen.add(name)
             order.append((name, tuple(out.shape[1:])))
 
-    handles = [
-        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, SPATIAL_TYPES)
-    ]
-    try:
-        with _eval_no_param_grad(model), torch.no_grad():
-            model(example)
-    finally:
-        for h in handles:
-            h.remove()
+    spatial = [m for m in model.modules() if isinstance(m, SPATIAL_TYPES)]
+    with TemporaryHooks().forward(spatial, hook), _eval_no_param_grad(model), torch.no_grad():
+        model(example)
     return order
 
 
@@ -147,13 +142,11 @@ def _layer_output(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.
             captured.append(out)
             raise _Captured
 
-    handle = layer.register_forward_hook(hook)
-    try:
-        model(x)
-    except _Captured:
-        pass
-    finally:
-        handle.remove()
+    with TemporaryHooks().forward([layer], hook):
+        try:
+            model(x)
+        except _Captured:
+            pass
     if not captured:
         raise InspectorError("the chosen ERF layer was not called by the model's forward")
     return captured[0]

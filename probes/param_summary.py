@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from probes.temporary_hooks import TemporaryHooks
+
 
 def _first_tensor(obj: Any) -> torch.Tensor | None:
     if isinstance(obj, torch.Tensor):
@@ -79,7 +81,7 @@ class _CallLog:
         self.calls: dict[nn.Module, int] = {}
         self.shapes: dict[nn.Module, list[int]] = {}
         self.macs: dict[nn.Module, int] = {}
-        self.handles = [m.register_forward_hook(self._hook) for m in model.modules()]
+        self.hooks = TemporaryHooks().forward(model.modules(), self._hook)
 
     def _hook(self, module: nn.Module, _inputs: Any, output: Any) -> None:
         if module not in self.calls:
@@ -95,8 +97,7 @@ class _CallLog:
             self.macs[module] = self.macs.get(module, 0) + own
 
     def remove(self) -> None:
-        for h in self.handles:
-            h.remove()
+        self.hooks.remove()
 
 
 def _named_owners(model: nn.Module) -> Iterator[tuple[str, nn.Module, str, nn.Parameter]]:

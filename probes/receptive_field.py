@@ -46,6 +46,7 @@ from probes.rf_rules import (
     window_op,
 )
 from probes.rf_sequential import SEQUENTIAL_WARNING, sequential_receptive_field
+from probes.temporary_hooks import TemporaryHooks
 
 WINDOW_OPS = CONV_OPS | MAX_POOL_OPS | AVG_POOL_OPS | LP_POOL_OPS
 
@@ -232,10 +233,8 @@ def receptive_field(model: nn.Module, example_input: torch.Tensor) -> dict:
         row_name = name if calls[name] == 1 else f"{name}:call{calls[name]}"
         tracker.add_row(row_name, type(module).__name__, f)
 
-    handles = []
-    for m in model.modules():
-        handles.append(m.register_forward_pre_hook(pre_hook))
-        handles.append(m.register_forward_hook(post_hook, always_call=True))
+    hooks = TemporaryHooks().pre(model.modules(), pre_hook)
+    hooks.forward(model.modules(), post_hook, always_call=True)
     was_training = model.training
     failure: Exception | None = None
     try:
@@ -247,8 +246,7 @@ def receptive_field(model: nn.Module, example_input: torch.Tensor) -> dict:
         except Exception as exc:  # retried below without the tracker
             failure = exc
         finally:
-            for h in handles:
-                h.remove()
+            hooks.remove()
         if failure is not None:
             # raises the model's own error if it also fails without the tracker
             record["layers"] = sequential_receptive_field(model, x)

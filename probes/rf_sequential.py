@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from probes.rf_rules import Field, as_number, ntuple, spread, window
+from probes.temporary_hooks import TemporaryHooks, leaf_modules
 
 SEQUENTIAL_WARNING = (
     "sequential-only fallback: fields composed in module call order; residual and "
@@ -78,15 +79,6 @@ def sequential_receptive_field(model: nn.Module, x: torch.Tensor) -> list[dict]:
             }
         )
 
-    handles = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if not any(True for _ in m.children())
-    ]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
+    with TemporaryHooks().forward(leaf_modules(model), hook), torch.no_grad():
+        model(x)
     return rows

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
+from probes.temporary_hooks import TemporaryHooks
 
 OutputSelector = int | str | Callable[[Any], torch.Tensor] | None
 
@@ -154,16 +155,14 @@ def conv_layers_in_order(model: nn.Module, example: torch.Tensor) -> list[tuple[
         if names[id(module)] not in order and isinstance(output, torch.Tensor):
             order[names[id(module)]] = int(output[0, 0].numel()) if output.dim() == 4 else 0
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     was = model.training
     try:
         model.eval()
-        with torch.no_grad():
+        with TemporaryHooks().forward(convs, hook), torch.no_grad():
             model(example)
     finally:
         model.train(was)
-        for h in handles:
-            h.remove()
     return list(order.items())
 
 

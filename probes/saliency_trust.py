@@ -26,6 +26,7 @@ from probes.saliency import (
     SelectedOutput,
     attribute_all,
 )
+from probes.temporary_hooks import TemporaryHooks
 
 #: Spearman correlation (original vs fully randomized maps) above which a method is flagged.
 REFLECTS_MODEL_THRESHOLD = 0.5
@@ -107,13 +108,8 @@ def parameterised_layers(model: nn.Module, example: torch.Tensor) -> list[str]:
         if names[id(module)] not in order:
             order.append(names[id(module)])
 
-    handles = [m.register_forward_hook(hook) for m in owners]
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for h in handles:
-            h.remove()
+    with TemporaryHooks().forward(owners, hook), torch.no_grad():
+        model(example)
     never_called = [names[id(m)] for m in owners if names[id(m)] not in order]
     return order + never_called
 

@@ -10,17 +10,16 @@ import torch
 from torch import nn
 
 from inspector.errors import ModelError
+from probes.temporary_hooks import TemporaryHooks, leaf_modules
 
 
 def check_forward(model: nn.Module, x: torch.Tensor) -> None:
     """Forward ``x`` through ``model`` (no grad, eval-free); raise ModelError on failure."""
     entered: list[str] = []
     names = {m: n for n, m in model.named_modules()}
-    handles = [
-        m.register_forward_pre_hook(lambda mod, _inp: entered.append(names.get(mod, "?")))
-        for m in model.modules()
-        if not any(True for _ in m.children())
-    ]
+    hooks = TemporaryHooks().pre(
+        leaf_modules(model), lambda mod, _inp: entered.append(names.get(mod, "?"))
+    )
     was_training = model.training
     try:
         model.eval()
@@ -36,8 +35,7 @@ def check_forward(model: nn.Module, x: torch.Tensor) -> None:
             "and channels."
         ) from None
     finally:
-        for h in handles:
-            h.remove()
+        hooks.remove()
         model.train(was_training)
     logits = out[0] if isinstance(out, (tuple, list)) else out
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
