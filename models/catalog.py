@@ -3,13 +3,11 @@
 Seed chapters: IDL = Inside Deep Learning ch. 6; D2L = Dive into Deep Learning (PyTorch ed.)
 ch. 5 / (zh) ch. 7; DLWPT = Deep Learning with PyTorch ch. 8; cheat sheet = the deep
 learning cheat sheet. The entries live in ``catalog_d2l`` and ``catalog_idl_dlwpt``;
-importing this module registers them all.
+``models.registry`` loads ``ENTRIES`` before the first lookup or user registration.
 """
 
 from __future__ import annotations
 
 from models import catalog_d2l, catalog_idl_dlwpt
-from models.registry import register
 
-for _spec in (*catalog_d2l.ENTRIES, *catalog_idl_dlwpt.ENTRIES):
-    register(_spec)
+ENTRIES = (*catalog_d2l.ENTRIES, *catalog_idl_dlwpt.ENTRIES)

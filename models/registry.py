@@ -80,7 +80,17 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
+_CATALOG_LOADED = False
+
+
 def register(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec``; the built-in catalogue is loaded first, so a user's entry can neither
+    hide the built-in models nor silently replace one of them."""
+    _ensure_loaded()
+    return _add(spec)
+
+
+def _add(spec: ModelSpec) -> ModelSpec:
     if spec.name in _REGISTRY:
         raise ValueError(f"model {spec.name!r} registered twice")
     _REGISTRY[spec.name] = spec
@@ -88,8 +98,16 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 
 def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        from models import catalog  # noqa: F401  (registers every entry on import)
+    """Load the built-in catalogue once, whatever was registered before."""
+    global _CATALOG_LOADED
+    if _CATALOG_LOADED:
+        return
+    _CATALOG_LOADED = True
+    from models import catalog
+
+    for spec in catalog.ENTRIES:
+        if _REGISTRY.get(spec.name) is not spec:
+            _add(spec)
 
 
 def list_models() -> list[str]:
