@@ -66,3 +66,51 @@ def first_tensor(value):
                 return found
     data = getattr(value, "data", None)  # PackedSequence
     return data if isinstance(data, torch.Tensor) else None
+
+
+# Attribute names under which wrappers keep the user's model: DistributedDataParallel and
+# DataParallel use ``module``, torch.compile's OptimizedModule uses ``_orig_mod``.
+DATA_PARALLEL_ATTR = "module"
+COMPILED_ATTR = "_orig_mod"
+
+
+def strip_wrapper_prefix(name: str, *, data_parallel: bool = True) -> str:
+    """A module/parameter path as the user wrote it, without the wrappers' segments.
+
+    Drops every ``_orig_mod`` segment (torch.compile, also on a compiled submodule:
+    ``layer1._orig_mod.conv`` -> ``layer1.conv``) and, when ``data_parallel``, the leading
+    ``module.`` segments that DDP/DataParallel add (``module.fc.weight`` -> ``fc.weight``).
+    Pass ``data_parallel=False`` for a model that is not wrapped, whose own first child
+    may really be called ``module``.
+    """
+    parts = [p for p in name.split(".") if p != COMPILED_ATTR]
+    if data_parallel:
+        while len(parts) > 1 and parts[0] == DATA_PARALLEL_ATTR:
+            parts = parts[1:]
+        if parts == [DATA_PARALLEL_ATTR]:
+            parts = []
+    return ".".join(parts)
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The user's model inside DDP / DataParallel / torch.compile wrappers (any nesting).
+
+    Hooks on the inner modules fire when the wrapper runs them, and the inner model's
+    ``named_modules()`` gives names without ``module.`` / ``_orig_mod.``.
+    """
+    from torch.nn.parallel import DataParallel, DistributedDataParallel
+
+    while True:
+        if isinstance(model, (DistributedDataParallel, DataParallel)):
+            model = model.module
+        elif _is_compiled(model):
+            model = getattr(model, COMPILED_ATTR)
+        else:
+            return model
+
+
+def _is_compiled(model: nn.Module) -> bool:
+    """A torch.compile wrapper (``OptimizedModule``), detected without importing dynamo."""
+    return type(model).__name__ == "OptimizedModule" and isinstance(
+        getattr(model, COMPILED_ATTR, None), nn.Module
+    )
