@@ -12,10 +12,8 @@ import warnings
 
 import torch
 
+from inspector.store.records import ARCHITECTURE, RECEPTIVE_FIELD
 from inspector.train.callbacks import Callback, TrainContext
-
-ARCHITECTURE = ("architecture", "table")
-RECEPTIVE_FIELD = ("receptive_field", "layers")
 
 
 def example_batch(ctx: TrainContext, n: int = 1) -> torch.Tensor:

@@ -14,6 +14,7 @@ import traceback
 
 import torch
 
+from inspector.store.records import ERF_KIND, erf_array
 from inspector.train.callbacks import Callback, TrainContext
 from probes.effective_rf import ERFResult, effective_rf, spatial_layers
 
@@ -98,7 +99,7 @@ class ERFCallback(Callback):
                 step=step,
             )
             return
-        ctx.writer.put_array(f"erf/{result.layer}/{phase}", result.erf, step=step)
+        ctx.writer.put_array(erf_array(result.layer, phase), result.erf, step=step)
         ctx.writer.put_record(
-            "erf", result.layer, result.to_record(phase, self._theoretical), step=step
+            ERF_KIND, result.layer, result.to_record(phase, self._theoretical), step=step
         )

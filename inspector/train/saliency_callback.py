@@ -14,6 +14,7 @@ import traceback
 
 import numpy as np
 
+from inspector.store.records import SALIENCY, saliency_array
 from inspector.train.callbacks import Callback, TrainContext
 from probes.effective_rf import spatial_layers
 from probes.saliency import OutputSelector, SaliencyConfig
@@ -85,12 +86,12 @@ class SaliencyCallback(Callback):
         if not result.maps:
             raise RuntimeError(f"every saliency method failed: {result.errors}")
         writer = ctx.writer
-        writer.put_array("saliency/images", result.images.astype(np.float32), step=step)
+        writer.put_array(saliency_array("images"), result.images.astype(np.float32), step=step)
         if result.masks is not None:
-            writer.put_array("saliency/masks", result.masks.astype(np.uint8), step=step)
+            writer.put_array(saliency_array("masks"), result.masks.astype(np.uint8), step=step)
         for method, maps in result.maps.items():
-            writer.put_array(f"saliency/{method}", maps.astype(np.float32), step=step)
+            writer.put_array(saliency_array(method), maps.astype(np.float32), step=step)
         summary = result.summary(class_names or None)
         summary["labels"] = [int(v) for v in y.view(-1).tolist()]  # sync-ok: one-off probe
         summary["step"] = step
-        writer.put_record("saliency", "summary", summary)
+        writer.put_record(*SALIENCY, summary)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from inspector.store.records import kernels_array
 from inspector.train.callbacks import Callback, TrainContext
 
 
@@ -44,4 +45,4 @@ class KernelSnapshots(Callback):
     def _save(self, ctx: TrainContext, step: int) -> None:
         for name, conv in self._targets:
             weights = conv.weight.detach().float().cpu().numpy()  # sync-ok: snapshot step
-            ctx.writer.put_array(f"kernels/{name}", weights, step=step)
+            ctx.writer.put_array(kernels_array(name), weights, step=step)
