@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
-from inspector.store import list_runs, runs_root
+from inspector.store import runs_root
+from inspector.store.catalog import scan_runs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +21,9 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    runs = list_runs(args.runs_root)
+    runs, unreadable = scan_runs(args.runs_root)
+    for bad in unreadable:  # warn, never hide a run silently
+        print(f"warning: cannot read run {bad.path}: {bad.reason}", file=sys.stderr)
     if not runs:
         print(
             f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "

@@ -36,32 +36,47 @@ class RunSummary:
 def run_dirs(root: str | os.PathLike | None = None) -> list[Path]:
     """Run folders under the root (a run folder holds run.sqlite), oldest first."""
     base = runs_root(root)
-    if not base.is_dir():
+    try:
+        dirs = [p for p in base.iterdir() if (p / DB_NAME).is_file()]
+    except OSError:  # missing, not a folder, or not readable
         return []
-    dirs = [p for p in base.iterdir() if (p / DB_NAME).is_file()]
-    return sorted(dirs, key=lambda p: (p / DB_NAME).stat().st_mtime)
+    return sorted(dirs, key=_mtime)
+
+
+def _mtime(run_dir: Path) -> float:
+    try:
+        return (run_dir / DB_NAME).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def summarize_run(reader: RunReader) -> RunSummary:
+    """One run's summary; malformed metadata values read as '-' / 0, never raise."""
     meta = reader.meta
     steps_all = reader.steps(recorded_only=False)
     last = int(steps_all[-1]) + 1 if len(steps_all) else 0
+    data = meta.get("data", "-")
+    study = meta.get("study")
     return RunSummary(
         id=reader.id,
         path=str(reader.dir),
         name=str(meta.get("name", reader.id)),
         status=reader.status,
-        created=float(meta.get("created", 0.0)),
+        created=_float(meta.get("created")),
         model=_model_name(meta.get("model")),
-        data=str(meta.get("data", {}).get("name", "-"))
-        if isinstance(meta.get("data"), dict)
-        else str(meta.get("data", "-")),
+        data=str(data.get("name", "-")) if isinstance(data, dict) else str(data),
         steps=last,
         final_loss=reader.last_scalar("loss"),
         final_accuracy=reader.last_scalar("accuracy"),
         test_accuracy=reader.last_scalar("test_accuracy"),
-        study=meta.get("study"),
+        study=study if isinstance(study, str) else None,
     )
+
+
+def _float(value) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
 
 
 def _model_name(model) -> str:
@@ -70,16 +85,33 @@ def _model_name(model) -> str:
     return str(model or "?")
 
 
-def list_runs(root: str | os.PathLike | None = None) -> list[RunSummary]:
-    """Every readable run under the root; unreadable folders are skipped, not fatal."""
-    out = []
+@dataclass(frozen=True)
+class Unreadable:
+    """A run folder that could not be read, and why (``inspector ls`` warns about it)."""
+
+    path: str
+    reason: str
+
+
+def scan_runs(
+    root: str | os.PathLike | None = None,
+) -> tuple[list[RunSummary], list[Unreadable]]:
+    """Every readable run under the root, and the folders that could not be read."""
+    out, bad = [], []
     for d in run_dirs(root):
         try:
             with RunReader(d) as reader:
                 out.append(summarize_run(reader))
-        except StoreError:
-            continue
-    return out
+        except StoreError as exc:
+            bad.append(Unreadable(str(d), str(exc)))
+        except (OSError, ValueError, TypeError) as exc:  # a damaged store, not a bug to show
+            bad.append(Unreadable(str(d), f"{type(exc).__name__}: {exc}"))
+    return out, bad
+
+
+def list_runs(root: str | os.PathLike | None = None) -> list[RunSummary]:
+    """Every readable run under the root; unreadable folders are skipped (see scan_runs)."""
+    return scan_runs(root)[0]
 
 
 def open_run(run: str | os.PathLike, root: str | os.PathLike | None = None) -> RunReader:

@@ -24,10 +24,20 @@ def sanitize_name(name: str, fallback: str = "run") -> str:
 
 
 def unique_run_dir(root: Path, name: str) -> Path:
-    """``root/name``, or ``root/name-2``, ``-3``... if taken."""
+    """``root/name``, or ``root/name-2``, ``-3``... if taken; the folder is created here.
+
+    ``os.mkdir`` is atomic: of two processes that want the same name at the same moment,
+    exactly one gets it and the other moves on to the next free name, so two runs never
+    share one store.
+    """
     base = sanitize_name(name)
-    candidate, n = root / base, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{base}-{n}"
-    return candidate
+    root.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        candidate = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            os.mkdir(candidate)
+        except FileExistsError:
+            n += 1
+            continue
+        return candidate

@@ -1,14 +1,21 @@
 """Reading side of a run store: the only way diagnosis, dashboard and reports see a run.
 
-Opens the database read-only, so it can follow a run that is still being written (WAL).
-Returns numpy arrays and plain Python objects; never imports torch.
+Opens the database read-only, so it can follow a run that is still being written (WAL); a
+finished run (no ``-wal`` file: its writer has closed) is opened ``immutable``, which creates
+no ``-wal``/``-shm`` files and works on read-only folders and other users' runs.
+
+Every method degrades per record: a malformed JSON value, blob or ``.npy`` file is skipped
+and named in ``reader.problems`` instead of breaking the whole run. Returns numpy arrays and
+plain Python objects; never imports torch.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from inspector.errors import StoreError
+from inspector.store.liveness import writer_alive
 from inspector.store.schema import APPLICATION_ID, DB_NAME, SCHEMA_VERSION, RunStatus
-from inspector.store.writer import connect
 from probes.bins import edges_for
 
 HIST_SCALE = {"act": "value", "norm_in": "value", "grad": "log_abs", "param_grad": "log_abs"}
@@ -52,8 +59,9 @@ class RunReader:
         db = self.dir / DB_NAME
         if not db.is_file():
             raise StoreError(f"{self.dir} is not an Inspector run (no {DB_NAME} in it)")
+        self.problems: list[str] = []  # what could not be read, one line per record
         try:
-            self._conn = connect(db, readonly=True)
+            self._conn = connect_readonly(db)
             app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -84,8 +92,27 @@ class RunReader:
     # -- metadata ---------------------------------------------------------------------
     @property
     def meta(self) -> dict[str, Any]:
-        """All run metadata (re-read each time: a live run's status changes)."""
-        return {k: json.loads(v) for k, v in self._q("SELECT key, value FROM meta")}
+        """All run metadata (re-read each time: a live run's status changes).
+
+        A value that is not valid JSON is left out (and named in ``problems``)."""
+        out = {}
+        for key, value in self._q("SELECT key, value FROM meta"):
+            parsed = self._json(value, f"meta[{key!r}]")
+            if parsed is not _BAD:
+                out[str(key)] = parsed
+        return out
+
+    def _json(self, text: Any, what: str) -> Any:
+        """``json.loads`` that notes a malformed value instead of raising."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            self._problem(f"{what} is not valid JSON")
+            return _BAD
+
+    def _problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
 
     @property
     def id(self) -> str:
@@ -96,9 +123,12 @@ class RunReader:
         """Stored status; a 'running' run whose process is gone reads as interrupted."""
         meta = self.meta
         status = meta.get("status", RunStatus.RUNNING)
-        if status == RunStatus.RUNNING and not _process_alive(meta):
+        if not isinstance(status, str):
+            self._problem("meta['status'] is not a string")
+            return "unknown"
+        if status == RunStatus.RUNNING and not writer_alive(meta):
             return str(RunStatus.INTERRUPTED)
-        return str(status)
+        return status
 
     # -- layers and steps -------------------------------------------------------------
     def layers(self, role: str | None = None) -> list[Layer]:
@@ -107,7 +137,15 @@ class RunReader:
             sql + (" WHERE role = ?" if role else "") + " ORDER BY position, id",
             (role,) if role else (),
         )
-        return [Layer(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+        out = []
+        for lid, name, role, type_, position, info in rows:
+            parsed = self._json(info, f"layer {name!r} info")
+            if not isinstance(parsed, dict):
+                if parsed is not _BAD:
+                    self._problem(f"layer {name!r} info is not an object")
+                parsed = {}
+            out.append(Layer(lid, str(name), str(role), str(type_), _int(position), parsed))
+        return out
 
     @cached_property
     def _layer_ids(self) -> dict[str, int]:
@@ -128,7 +166,7 @@ class RunReader:
     def step_times(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(step, wall_time, duration) of every step, recorded or not."""
         rows = self._q("SELECT step, wall_time, duration FROM steps ORDER BY step")
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        arr = np.array([[_num(v) for v in row] for row in rows], dtype=np.float64).reshape(-1, 3)
         return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2]
 
     # -- statistics -------------------------------------------------------------------
@@ -141,7 +179,7 @@ class RunReader:
             "SELECT step, value FROM stats WHERE stat = ? AND layer_id = ? ORDER BY step",
             (stat, self.layer_id(layer)),
         )
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        arr = np.array([(_num(s), _num(v)) for s, v in rows], dtype=np.float64).reshape(-1, 2)
         return arr[:, 0].astype(np.int64), arr[:, 1]
 
     def series(self, stat: str, role: str | None = None, max_steps: int | None = None) -> Series:
@@ -167,7 +205,7 @@ class RunReader:
         for name, _, step, value in rows:
             col = col_of.get(step)
             if col is not None and value is not None:
-                values[row_of[name], col] = value
+                values[row_of[name], col] = _num(value)
         return Series(stat, steps, names, values)
 
     def at_step(self, stat: str, step: int, role: str | None = None) -> dict[str, float]:
@@ -179,7 +217,7 @@ class RunReader:
             + " ORDER BY l.position, l.id",
             (stat, step, role) if role else (stat, step),
         )
-        return {name: (np.nan if v is None else v) for name, v in rows}
+        return {name: _num(v) for name, v in rows}
 
     # -- histograms -------------------------------------------------------------------
     def hist_kinds(self, layer: str | None = None) -> list[str]:
@@ -199,10 +237,14 @@ class RunReader:
             "SELECT step, data FROM hists WHERE kind = ? AND layer_id = ? ORDER BY step",
             (kind, self.layer_id(layer)),
         )
-        counts = np.zeros((len(rows), len(edges) + 1), dtype=np.int64)
-        for i, (_, blob) in enumerate(rows):
+        bins = len(edges) + 1
+        good = [(s, b) for s, b in rows if isinstance(b, bytes) and len(b) == 4 * bins]
+        if len(good) < len(rows):
+            self._problem(f"{len(rows) - len(good)} malformed {kind} histogram(s) of {layer!r}")
+        counts = np.zeros((len(good), bins), dtype=np.int64)
+        for i, (_, blob) in enumerate(good):
             counts[i] = np.frombuffer(blob, dtype=np.int32)
-        return np.array([r[0] for r in rows], dtype=np.int64), edges, counts
+        return np.array([r[0] for r in good], dtype=np.int64), edges, counts
 
     def unit_activity(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, active[steps x units]) bits: unit produced a non-zero output in the batch."""
@@ -210,11 +252,15 @@ class RunReader:
             "SELECT step, data FROM hists WHERE kind = 'unit_active' AND layer_id = ? ORDER BY step",
             (self.layer_id(layer),),
         )
-        units = int(self.layers_by_name()[layer].info.get("units", 0))
-        bits = np.zeros((len(rows), units), dtype=bool)
-        for i, (_, blob) in enumerate(rows):
+        known = self.layers_by_name().get(layer)
+        units = max(_int(known.info.get("units", 0)) if known else 0, 0)
+        good = [(s, b) for s, b in rows if isinstance(b, bytes) and len(b) * 8 >= units]
+        if len(good) < len(rows):
+            self._problem(f"{len(rows) - len(good)} malformed unit-activity blob(s) of {layer!r}")
+        bits = np.zeros((len(good), units), dtype=bool)
+        for i, (_, blob) in enumerate(good):
             bits[i] = np.unpackbits(np.frombuffer(blob, dtype=np.uint8), count=units).astype(bool)
-        return np.array([r[0] for r in rows], dtype=np.int64), bits
+        return np.array([r[0] for r in good], dtype=np.int64), bits
 
     def layers_by_name(self) -> dict[str, Layer]:
         return {layer.name: layer for layer in self.layers()}
@@ -225,7 +271,7 @@ class RunReader:
 
     def scalar(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         rows = self._q("SELECT step, value FROM scalars WHERE name = ? ORDER BY step", (name,))
-        arr = np.array([(s, np.nan if v is None else v) for s, v in rows], dtype=np.float64)
+        arr = np.array([(_num(s), _num(v)) for s, v in rows], dtype=np.float64)
         arr = arr.reshape(-1, 2)
         return arr[:, 0].astype(np.int64), arr[:, 1]
 
@@ -233,14 +279,22 @@ class RunReader:
         row = self._q(
             "SELECT value FROM scalars WHERE name = ? ORDER BY step DESC LIMIT 1", (name,)
         )
-        return row[0][0] if row else None
+        if not row:
+            return None
+        value = _num(row[0][0])
+        return None if math.isnan(value) else value
 
     # -- records and arrays -----------------------------------------------------------
     def records(self, kind: str) -> list[tuple[str, int, Any]]:
         rows = self._q(
             "SELECT key, step, value FROM records WHERE kind = ? ORDER BY key, step", (kind,)
         )
-        return [(k, s, json.loads(v)) for k, s, v in rows]
+        out = []
+        for k, s, v in rows:
+            parsed = self._json(v, f"record {kind}/{k} (step {s})")
+            if parsed is not _BAD:
+                out.append((k, s, parsed))
+        return out
 
     def record(self, kind: str, key: str, step: int | None = None) -> Any | None:
         """The record ``kind``/``key`` at ``step``; by default the latest one written."""
@@ -254,7 +308,10 @@ class RunReader:
                 "SELECT value FROM records WHERE kind = ? AND key = ? AND step = ?",
                 (kind, key, step),
             )
-        return json.loads(row[0][0]) if row else None
+        if not row:
+            return None
+        parsed = self._json(row[0][0], f"record {kind}/{key}")
+        return None if parsed is _BAD else parsed
 
     def array_names(self) -> list[str]:
         return [r[0] for r in self._q("SELECT DISTINCT name FROM arrays ORDER BY name")]
@@ -275,20 +332,63 @@ class RunReader:
         if not row:
             where = "" if step is None else f" at step {step}"
             raise StoreError(f"run {self.id} has no array {name!r}{where}")
-        return np.load(self.dir / row[0][0], allow_pickle=False)
+        path = self.artifact_path(row[0][0])
+        try:
+            return np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise StoreError(f"run {self.id}: array {name!r} is missing ({path})") from None
+        except (OSError, ValueError, EOFError) as exc:
+            raise StoreError(f"run {self.id}: array {name!r} is unreadable ({exc})") from None
+
+    def artifact_path(self, rel: Any) -> Path:
+        """An array path stored in the database, resolved inside this run's folder.
+
+        Absolute paths, ``..`` and links that lead out of the run folder are refused: a
+        damaged or hostile store must not make readers open arbitrary files."""
+        text = str(rel)
+        parts = Path(text).parts
+        if not text or Path(text).is_absolute() or ".." in parts or "\\" in text:
+            raise StoreError(f"run {self.id}: array path {text!r} points outside the run folder")
+        path = (self.dir / text).resolve()
+        if not path.is_relative_to(self.dir.resolve()):
+            raise StoreError(f"run {self.id}: array path {text!r} points outside the run folder")
+        return path
 
 
-def _process_alive(meta: dict[str, Any]) -> bool:
-    """Whether the process that writes this run still exists (same host only)."""
-    import socket
+_BAD = object()  # marker: a value that could not be parsed
 
-    pid = meta.get("pid")
-    if not pid or meta.get("host") != socket.gethostname():
-        return True  # cannot tell; trust the stored status
+
+def _num(value: Any) -> float:
+    """A stored number as float; NULL, text or blobs read as NaN."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return float("nan")
+
+
+def _int(value: Any) -> int:
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def connect_readonly(db: Path) -> sqlite3.Connection:
+    """A read-only connection that leaves no ``-wal``/``-shm`` files behind a finished run.
+
+    A writer's open connection always keeps a ``-wal`` file; without one the run is closed,
+    so it is opened ``immutable`` (no locks, no side files: works on read-only media). A live
+    run is opened ``mode=ro`` to follow its WAL; if that is refused (e.g. a crashed run on a
+    read-only folder) the immutable open is the fallback.
+    """
+    uri = "file:" + urllib.parse.quote(str(Path(db).resolve()))
+    live = Path(str(db) + "-wal").exists()
+    if live:
+        try:
+            conn = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA schema_version").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            pass
+    return sqlite3.connect(
+        uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False, timeout=30
+    )

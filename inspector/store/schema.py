@@ -77,3 +77,4 @@ class RunStatus(StrEnum):
     FINISHED = "finished"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    INCOMPLETE = "incomplete"  # ran to the end, but recording stopped early (disk full)

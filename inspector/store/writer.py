@@ -3,16 +3,26 @@
 All writes go through one connection guarded by a lock, so the recorder's writer thread and
 the training thread (metadata, artifacts) can both use it. Each recorded step is one
 transaction: a crash loses at most the step in flight.
+
+Durability rules kept here:
+- the run folder and its database are claimed atomically (two processes that ask for the
+  same name get two folders);
+- a heartbeat thread stamps ``meta.heartbeat`` every few seconds, so readers can tell a
+  live run from one whose process died (or whose PID was reused);
+- a full disk degrades recording instead of breaking training: one warning, further writes
+  dropped, the run marked ``incomplete`` where the disk still allows it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,7 @@ import numpy as np
 
 from inspector.errors import StoreError
 from inspector.store.jsonsafe import to_json
+from inspector.store.liveness import HEARTBEAT_SECONDS, process_start_time
 from inspector.store.paths import runs_root, sanitize_name, unique_run_dir
 from inspector.store.schema import (
     APPLICATION_ID,
@@ -31,18 +42,31 @@ from inspector.store.schema import (
     RunStatus,
 )
 
+DISK_FULL = "disk full"
+
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    """Open the run database; WAL lets readers follow a run while it is written."""
+    """Open the run database for writing (WAL lets readers follow a run while it is written).
+
+    ``readonly=True`` is kept for callers that want a plain ``mode=ro`` connection; the
+    reader uses :func:`inspector.store.reader.connect_readonly`, which avoids creating
+    ``-wal``/``-shm`` files for finished runs.
+    """
     if readonly:
-        conn = sqlite3.connect(
+        return sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
         )
-    else:
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
     return conn
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from writing an artifact."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "full" in str(exc).lower()
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunWriter:
@@ -53,6 +77,10 @@ class RunWriter:
         self._conn = conn
         self._lock = threading.Lock()
         self.closed = False
+        self.degraded: str | None = None  # why writes are being dropped (disk full)
+        self._db_ino = _inode(run_dir / DB_NAME)
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     # -- creation -------------------------------------------------------------------
     @classmethod
@@ -62,35 +90,43 @@ class RunWriter:
         root: str | os.PathLike | None = None,
         meta: Mapping[str, Any] | None = None,
         run_dir: str | os.PathLike | None = None,
+        heartbeat: bool = True,
     ) -> RunWriter:
         """A new run folder under ``root`` (unique name) or exactly at ``run_dir``."""
         name = name or time.strftime("run-%Y%m%d-%H%M%S")
-        if run_dir is not None:
-            target = Path(run_dir)
-            if (target / DB_NAME).exists():
-                raise StoreError(f"{target} already holds a run; pick another name or folder")
-        else:
-            root_dir = runs_root(root)
-            target = unique_run_dir(root_dir, name)
         try:
-            (target / ARTIFACTS_DIR).mkdir(parents=True, exist_ok=True)
+            if run_dir is not None:
+                target = Path(run_dir)
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target = unique_run_dir(runs_root(root), name)
+            _claim(target / DB_NAME)
+            (target / ARTIFACTS_DIR).mkdir(exist_ok=True)
+        except FileExistsError:
+            raise StoreError(f"{target} already holds a run; pick another name or folder") from None
         except OSError as exc:
-            raise StoreError(f"cannot create run folder {target}: {exc.strerror}") from exc
+            where = run_dir if run_dir is not None else runs_root(root)
+            raise StoreError(f"cannot create a run folder in {where}: {exc.strerror}") from exc
         conn = connect(target / DB_NAME)
         conn.executescript(DDL)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         writer = cls(target, conn)
+        now = time.time()
         base = {
             "schema_version": SCHEMA_VERSION,
             "id": target.name,
             "name": sanitize_name(name),
-            "created": time.time(),
+            "created": now,
             "status": RunStatus.RUNNING,
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            "process_start": process_start_time(os.getpid()),
+            "heartbeat": now,
         }
         writer.set_meta({**base, **dict(meta or {})})
+        if heartbeat:
+            writer._start_heartbeat()
         return writer
 
     # -- metadata and records ---------------------------------------------------------
@@ -99,10 +135,22 @@ class RunWriter:
         self._execute_many("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", rows)
 
     def set_status(self, status: RunStatus, error: str | None = None) -> None:
+        """Final status; tried even after a full disk (space may have been freed)."""
         values: dict[str, Any] = {"status": str(status), "ended": time.time()}
         if error:
             values["error"] = error
-        self.set_meta(values)
+        rows = [(k, to_json(v)) for k, v in values.items()]
+        if self.closed:
+            raise StoreError(f"run {self.dir} is closed for writing")
+        try:
+            with self._lock, self._conn:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", rows
+                )
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
 
     def put_record(self, kind: str, key: str, value: Any, step: int = -1) -> None:
         """A JSON document (architecture table, findings, study row...)."""
@@ -116,8 +164,16 @@ class RunWriter:
         array = np.asarray(array)
         safe = "/".join(sanitize_name(part) for part in name.split("/"))
         rel = Path(ARTIFACTS_DIR) / safe / (f"step{step:08d}.npy" if step >= 0 else "value.npy")
-        (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
-        np.save(self.dir / rel, array)
+        if self.degraded:
+            return self.dir / rel
+        try:
+            (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            np.save(self.dir / rel, array)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
+            return self.dir / rel
         self._execute_many(
             "INSERT OR REPLACE INTO arrays(name, step, path, shape, dtype) VALUES (?,?,?,?,?)",
             [(name, int(step), rel.as_posix(), json.dumps(list(array.shape)), str(array.dtype))],
@@ -127,20 +183,25 @@ class RunWriter:
     # -- per-step data ----------------------------------------------------------------
     def register_layers(self, layers: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         """Insert layers (name, role, type, position, info) not seen before; name -> id."""
-        with self._lock, self._conn:
-            for layer in layers:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO layers(name, role, type, position, info) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        layer["name"],
-                        layer["role"],
-                        layer["type"],
-                        int(layer["position"]),
-                        to_json(layer.get("info", {})),
-                    ),
-                )
-            return dict(self._conn.execute("SELECT name, id FROM layers"))
+        rows = [
+            (
+                layer["name"],
+                layer["role"],
+                layer["type"],
+                int(layer["position"]),
+                to_json(layer.get("info", {})),
+            )
+            for layer in layers
+        ]
+        self._execute_many(
+            "INSERT OR IGNORE INTO layers(name, role, type, position, info) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        try:
+            with self._lock:
+                return dict(self._conn.execute("SELECT name, id FROM layers"))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the layers of {self.dir / DB_NAME}: {exc}") from exc
 
     def write_step(
         self,
@@ -158,30 +219,37 @@ class RunWriter:
         ``stats`` rows are (stat, layer_id, value); ``hists`` (kind, layer_id, blob);
         ``scalars`` (name, step, value); ``extra_steps`` are unrecorded steps' timing rows.
         """
-        with self._lock, self._conn:
-            c = self._conn
-            c.executemany(
-                "INSERT OR REPLACE INTO steps(step, wall_time, duration, recorded) "
-                "VALUES (?, ?, ?, 0)",
-                list(extra_steps),
-            )
-            c.execute(
-                "INSERT OR REPLACE INTO steps(step, wall_time, duration, recorded) "
-                "VALUES (?, ?, ?, ?)",
-                (step, wall_time, duration, int(recorded)),
-            )
-            c.executemany(
-                "INSERT OR REPLACE INTO stats(stat, layer_id, step, value) VALUES (?, ?, ?, ?)",
-                [(s, lid, step, _real(v)) for s, lid, v in stats],
-            )
-            c.executemany(
-                "INSERT OR REPLACE INTO hists(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
-                [(k, lid, step, blob) for k, lid, blob in hists],
-            )
-            c.executemany(
-                "INSERT OR REPLACE INTO scalars(name, step, value) VALUES (?, ?, ?)",
-                [(n, s, _real(v)) for n, s, v in scalars],
-            )
+        if self.degraded:
+            return
+        try:
+            with self._lock, self._conn:
+                c = self._conn
+                c.executemany(
+                    "INSERT OR REPLACE INTO steps(step, wall_time, duration, recorded) "
+                    "VALUES (?, ?, ?, 0)",
+                    list(extra_steps),
+                )
+                c.execute(
+                    "INSERT OR REPLACE INTO steps(step, wall_time, duration, recorded) "
+                    "VALUES (?, ?, ?, ?)",
+                    (step, wall_time, duration, int(recorded)),
+                )
+                c.executemany(
+                    "INSERT OR REPLACE INTO stats(stat, layer_id, step, value) VALUES (?, ?, ?, ?)",
+                    [(s, lid, step, _real(v)) for s, lid, v in stats],
+                )
+                c.executemany(
+                    "INSERT OR REPLACE INTO hists(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
+                    [(k, lid, step, blob) for k, lid, blob in hists],
+                )
+                c.executemany(
+                    "INSERT OR REPLACE INTO scalars(name, step, value) VALUES (?, ?, ?)",
+                    [(n, s, _real(v)) for n, s, v in scalars],
+                )
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
 
     def write_scalars(self, rows: Iterable[tuple[str, int, float]]) -> None:
         self._execute_many(
@@ -189,19 +257,91 @@ class RunWriter:
             [(n, s, _real(v)) for n, s, v in rows],
         )
 
+    # -- health -----------------------------------------------------------------------
+    def lost(self) -> str | None:
+        """Why the store is gone (deleted, replaced or truncated under us), else None.
+
+        SQLite keeps writing into a deleted file through its open descriptor, so a run
+        whose folder was removed would otherwise end "finished" with nothing on disk.
+        """
+        path = self.dir / DB_NAME
+        try:
+            st = path.stat()
+        except OSError:
+            return f"the run store {path} was deleted while the run was writing"
+        if self._db_ino is not None and st.st_ino != self._db_ino:
+            return f"the run store {path} was replaced while the run was writing"
+        if st.st_size < 100:  # shorter than the SQLite header
+            return f"the run store {path} was truncated while the run was writing"
+        return None
+
+    def _disk_full(self, exc: BaseException) -> None:
+        """Stop writing (once, with one warning); training goes on."""
+        if self.degraded:
+            return
+        self.degraded = DISK_FULL
+        warnings.warn(
+            f"inspector: {DISK_FULL} while writing {self.dir} ({exc}); recording stops, "
+            "training continues; the run will be marked incomplete",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    def _start_heartbeat(self) -> None:
+        self._heartbeat = threading.Thread(
+            target=self._beat, name="inspector-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Stamp ``meta.heartbeat`` every few seconds while the run is open."""
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            if self.degraded:
+                continue
+            try:
+                self.set_meta({"heartbeat": time.time()})
+            except Exception:  # a broken store is reported by the writes that matter
+                continue
+
     # -- plumbing ---------------------------------------------------------------------
     def _execute_many(self, sql: str, rows: list[tuple]) -> None:
         if self.closed:
             raise StoreError(f"run {self.dir} is closed for writing")
-        with self._lock, self._conn:
-            self._conn.executemany(sql, rows)
+        if self.degraded:
+            return
+        try:
+            with self._lock, self._conn:
+                self._conn.executemany(sql, rows)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full(exc)
 
     def close(self) -> None:
+        self._stop.set()
+        if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
+            self._heartbeat.join()
         with self._lock:
             if not self.closed:
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.DatabaseError:
+                    pass  # a full disk or a damaged file: closing must still work
                 self._conn.close()
                 self.closed = True
+
+
+def _claim(db: Path) -> None:
+    """Create the database file exclusively: the atomic claim on a run folder."""
+    fd = os.open(db, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    os.close(fd)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _real(value: float) -> float | None:
