@@ -13,10 +13,11 @@ from functools import cached_property
 
 import numpy as np
 
+from inspector.diagnosis.gradient_scale import TINY, edge_count, geo_mean
 from inspector.diagnosis.thresholds import Thresholds
 from inspector.store import Layer, RunReader, Series
 
-TINY = 1e-30  # floor for norms before taking ratios/logs (a zero gradient is "1e-30")
+__all__ = ["TINY", "GradientProfile", "RunView", "geo_mean", "nanmedian"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,37 @@ class GradientProfile:
         finite = self.ratios[np.isfinite(self.ratios)]
         return float(np.median(finite)) if finite.size else math.nan
 
+    @property
+    def first_norm(self) -> float:
+        """Geometric mean of the first layers' median gradient norms (how small they get)."""
+        return float(geo_mean(self.median_norms[: len(self.first)]))
 
-def geo_mean(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Geometric mean ignoring NaN (missing), zeros floored at ``TINY``."""
-    with np.errstate(all="ignore"):
-        logs = np.log10(np.maximum(values, TINY))
-        return 10 ** np.nanmean(logs, axis=axis)
+    @property
+    def last_norm(self) -> float:
+        """Geometric mean of the last layers' median gradient norms (the reference)."""
+        return float(geo_mean(self.median_norms[-len(self.last) :]))
+
+
+@dataclass(frozen=True)
+class LossLevel:
+    """Where the training loss started and ended (window medians), and the loss of guessing."""
+
+    first: float  # median of the first window of per-step losses
+    last: float  # median of the last window
+    window: int  # losses per window
+    count: int  # finite losses in the run
+    chance: float | None  # ln(number of classes) when the run says how many there are
+
+
+@dataclass(frozen=True)
+class Vanishing:
+    """The vanishing-gradient judgement: how bad, and which criterion decided it."""
+
+    severity: str  # "error" | "warning" (a Severity value; context stays import-light)
+    # "ratio": first/last ratio below vanishing_error; "stuck": below vanishing_warn (error)
+    # or vanishing_stuck (warning) with the loss at chance; "corroborated": below
+    # vanishing_warn with saturation, a dead layer or lagging first-layer updates
+    reason: str
 
 
 def nanmedian(values: np.ndarray, axis: int | None = None):
@@ -133,8 +159,7 @@ class RunView:
             return None
         values = s.values[keep]
         names = [s.layers[i] for i in keep]
-        k = max(1, int(round(len(names) * self.th.edge_fraction)))
-        k = min(k, len(names) // 2)
+        k = edge_count(len(names), self.th)
         first = geo_mean(values[:k], axis=0)
         last = geo_mean(values[-k:], axis=0)
         with np.errstate(all="ignore"):
@@ -153,10 +178,8 @@ class RunView:
             info = shapes.get(name, {})
             if len(info.get("shape", [])) < 2 or not info.get("trainable", True):
                 continue
-            row = s.values[i]
-            # the first recorded step has no previous snapshot in some runs: skip exact zeros
-            # only when the layer moved at other steps
-            value = nanmedian(row)
+            # median over the steps that have a ratio (NaN where no earlier snapshot existed)
+            value = nanmedian(s.values[i])
             if np.isfinite(value):
                 out[name] = float(value)
         return out
@@ -214,7 +237,7 @@ class RunView:
         names = list(ratios)
         if len(names) < 3:
             return None
-        k = max(1, int(round(len(names) * self.th.edge_fraction)))
+        k = edge_count(len(names), self.th)
         first = np.array([ratios[n] for n in names[:k]])
         ref = float(np.median([ratios[n] for n in names[k:]]))
         if ref <= 0 or not np.isfinite(ref):
@@ -222,20 +245,78 @@ class RunView:
         return float(np.max(first)) / ref, names[:k], first, ref
 
     @cached_property
-    def vanishing_by_norm(self) -> bool:
-        """First/last gradient-norm ratio below the error limit, or below the warning limit
-        with corroboration. A moderate shrink alone is often benign: a flatten -> linear layer
-        with a large fan-in shrinks the backward norm ~sqrt(fan_out / 3 fan_in) under PyTorch's
-        default init while every weight still updates normally. Corroboration: the first
-        layers' updates lag too, or a mechanism (saturation, a dead layer) is at work."""
+    def num_classes(self) -> int | None:
+        """Number of classes of the run's data (harness runs store it), else None."""
+        data = self.reader.meta.get("data")
+        info = data.get("info") if isinstance(data, dict) else None
+        n = info.get("num_classes") if isinstance(info, dict) else None
+        return int(n) if isinstance(n, (int, float)) and n >= 2 else None
+
+    @cached_property
+    def loss_level(self) -> LossLevel | None:
+        """First and last window medians of the training loss, None with too few losses.
+
+        Per-step losses (``rec.step(loss=...)`` is stored every step whatever the recording
+        schedule), so the windows do not depend on how densely statistics are recorded."""
+        steps, loss = self.scalar("loss")
+        loss = loss[np.isfinite(loss)]
+        if loss.size < self.th.loss_min_steps:
+            return None
+        k = max(2, int(math.ceil(loss.size * self.th.window)))
+        chance = math.log(self.num_classes) if self.num_classes else None
+        return LossLevel(
+            float(np.median(loss[:k])), float(np.median(loss[-k:])), k, int(loss.size), chance
+        )
+
+    @cached_property
+    def stuck_at_chance(self) -> bool:
+        """The loss ends where guessing puts it: within ``chance_margin`` of ln(classes), or
+        (classes unknown) not below its start by ``loss_min_drop`` and not rising either."""
+        lv = self.loss_level
+        if lv is None:
+            return False
+        if lv.chance is not None:
+            return abs(lv.last - lv.chance) <= self.th.chance_margin * lv.chance
+        return (1 - self.th.loss_min_drop) * lv.first <= lv.last <= self.th.loss_diverge * lv.first
+
+    @cached_property
+    def vanishing_level(self) -> Vanishing | None:
+        """Whether the activation-gradient norms show vanishing gradients, and how badly.
+
+        Error: first/last ratio below ``vanishing_error``, or below ``vanishing_warn`` while
+        the loss stays at chance. Warning: below ``vanishing_warn`` with corroboration (the
+        first layers' updates lag too, or saturation / a dead layer is at work), or below
+        ``vanishing_stuck`` while the loss stays at chance. A moderate shrink alone is often
+        benign: a flatten -> linear layer with a large fan-in shrinks the backward norm
+        ~sqrt(fan_out / 3 fan_in) under PyTorch's default init while every weight still
+        updates normally and the loss falls."""
         p = self.gradient_profile
         th = self.th
-        if p is None or not np.isfinite(p.ratio) or p.ratio >= th.vanishing_warn:
-            return False
-        if p.ratio < th.vanishing_error or self.saturated or self.blocking_dead_layers:
-            return True
-        share = self.update_share
-        return share is None or share[0] < th.vanishing_confirm
+        if p is None or not np.isfinite(p.ratio):
+            return None
+        if p.ratio >= max(th.vanishing_stuck, th.vanishing_warn, th.vanishing_error):
+            return None
+        if p.ratio < th.vanishing_error:
+            return Vanishing("error", "ratio")
+        stuck = self.stuck_at_chance
+        if p.ratio < th.vanishing_warn:
+            if stuck:
+                return Vanishing("error", "stuck")
+            share = self.update_share
+            if (
+                self.saturated
+                or self.blocking_dead_layers
+                or share is None
+                or share[0] < th.vanishing_confirm
+            ):
+                return Vanishing("warning", "corroborated")
+            return None
+        return Vanishing("warning", "stuck") if stuck and p.ratio < th.vanishing_stuck else None
+
+    @property
+    def vanishing_by_norm(self) -> bool:
+        """Whether the activation-gradient norms alone make a vanishing-gradient finding."""
+        return self.vanishing_level is not None
 
     @cached_property
     def vanishing(self) -> bool:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.diagnosis.context import RunView
+from inspector.diagnosis.context import TINY, RunView
 from inspector.diagnosis.finding import Finding, Severity, sci, sort_findings
 from inspector.diagnosis.rules import RULES
 from inspector.diagnosis.rules.nonfinite import nonfinite_values
@@ -77,10 +77,14 @@ def _verdict(view: RunView, findings: list[Finding]) -> str:
                 if view.blocking_dead_layers
                 else ""
             )
-            return (
-                f"gradient flow: vanishing{cause} (first layers get {sci(p.ratio)} of the "
-                "last layers' gradient)"
+            stuck = " while the loss stays at chance" if view.stuck_at_chance else ""
+            what = (
+                "no gradient reaches the first layers"
+                if p.first_norm <= TINY * 1.0001
+                else f"first layers get {sci(p.ratio)} of the last layers' gradient, norm "
+                f"{sci(p.first_norm)}"
             )
+            return f"gradient flow: vanishing{cause} ({what}{stuck})"
         return "gradient flow: vanishing (first layers' updates far below the rest)"
     exploding = [f for f in findings if f.rule == "exploding_gradients"]
     if exploding:

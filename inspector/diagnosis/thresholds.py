@@ -33,6 +33,13 @@ class Thresholds:
     # under PyTorch's default init (a healthy LeNet-like CNN shows ~0.05) while its weights
     # still update normally.
     vanishing_confirm: float = 0.1
+    # ...or the loss stays at chance (see ``chance_margin``): a network that has not left
+    # the loss of guessing while its first layers get under ``vanishing_warn`` of the last
+    # layers' gradient is an error, under ``vanishing_stuck`` (one order of magnitude) a
+    # warning. Measured on the demo's plain tanh MLPs (width 64, shapes, 300 SGD steps): depth
+    # 12 has a ratio of 1.1e-3 and depth 6 of 0.024, both stuck at ln 6; depth 2 (0.16) and
+    # the residual / BatchNorm nets of every depth (0.6-6) train.
+    vanishing_stuck: float = 0.1
     # ...or the first layers' median update-to-weight ratio below this share of the rest's
     # (they barely move while the rest trains; catches vanishing under adaptive optimizers).
     update_lag: float = 1e-2
@@ -97,6 +104,18 @@ class Thresholds:
     # at the edge of stability (a healthy classifier starts near ln(classes) and only goes down).
     loss_spike: float = 3.0
     loss_start_steps: int = 5
+    # "At chance": the last window's median loss is within this share of the loss of guessing
+    # uniformly, ln(number of classes) (1.79 for six classes: at or above 1.70). Runs whose
+    # number of classes is unknown (a hand-written loop) use "not decreasing" instead.
+    chance_margin: float = 0.05
+
+    # -- generalisation (train vs test loss) ----------------------------------------------
+    # A test loss that ends above chance (by ``chance_margin``) while the train loss ends
+    # below it, or that rises this share above its own best while the train loss keeps
+    # falling, is a generalisation gap (Inside Deep Learning ch. 2 "overfitting"; DLwPT ch. 8.5
+    # "regularization"). Needs at least ``test_min_evals`` test evaluations.
+    test_rise: float = 0.2
+    test_min_evals: int = 3
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Thresholds:
         """A copy with ``{name: value}`` applied; clear error for unknown names."""

@@ -1,7 +1,7 @@
 """Gradient flow: per-layer gradient norms on a log axis, and a layer x step heatmap.
 
-Vanishing layers (tiny next to the largest layer) and exploding ones (huge next to the
-median, or not finite) are coloured so the eye finds them at once.
+Vanishing layers (tiny next to the last layers) and exploding ones (huge next to them, or
+not finite) are coloured so the eye finds them at once, by the diagnosis' own thresholds.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from inspector.diagnosis.gradient_scale import classify_norms
 from inspector.figures.access import (
     latest_record,
     nearest_step,
@@ -17,14 +18,10 @@ from inspector.figures.access import (
     short_names,
 )
 from inspector.figures.theme import (
-    EXPLODE_ABS,
-    EXPLODE_RATIO,
     EXPLODING,
     MAX_COLUMNS,
     OK,
     SEQUENTIAL,
-    VANISH_ABS,
-    VANISH_RATIO,
     VANISHING,
     VANISHING_EDGE,
     note_annotation,
@@ -37,28 +34,10 @@ GRAD_STAT = {"act": "grad_norm", "param": "g_norm"}
 def classify(values: np.ndarray) -> list[str]:
     """'ok' | 'vanishing' | 'exploding' | 'missing' for each layer's gradient norm.
 
-    Exploding is judged against the median layer; vanishing against the largest layer that
-    is not itself exploding (one huge layer must not make every other one look tiny)."""
-    finite = values[np.isfinite(values)]
-    positive = finite[finite > 0]
-    median = float(np.median(positive)) if len(positive) else 0.0
-
-    def explodes(v: float) -> bool:
-        return not np.isfinite(v) or v > EXPLODE_ABS or (median > 0 and v > EXPLODE_RATIO * median)
-
-    sane = [v for v in positive if not explodes(v)]
-    top = max(sane) if sane else 0.0
-    out = []
-    for v in values:
-        if np.isnan(v):
-            out.append("missing")
-        elif explodes(v):
-            out.append("exploding")
-        elif v <= VANISH_ABS or (top > 0 and v < VANISH_RATIO * top):
-            out.append("vanishing")
-        else:
-            out.append("ok")
-    return out
+    The diagnosis' own definition (``inspector.diagnosis.gradient_scale``): a layer below
+    ``vanishing_warn`` (1e-2) of the last layers' norm is vanishing, above ``exploding_warn``
+    (1e2) times it exploding, so the colours agree with the vanishing-gradient finding."""
+    return classify_norms(values)
 
 
 def flagged_layers(reader) -> dict[str, str]:

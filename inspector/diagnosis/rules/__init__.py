@@ -11,6 +11,7 @@ from inspector.diagnosis.context import RunView
 from inspector.diagnosis.finding import Finding
 from inspector.diagnosis.rules.batchnorm import batchnorm_batch_size, batchnorm_gap
 from inspector.diagnosis.rules.dead_units import dead_units
+from inspector.diagnosis.rules.generalisation import generalisation_gap
 from inspector.diagnosis.rules.gradient_flow import exploding_gradients, vanishing_gradients
 from inspector.diagnosis.rules.learning_rate import learning_rate
 from inspector.diagnosis.rules.loss import loss_trend
@@ -32,6 +33,7 @@ RULES: list[Rule] = [
     batchnorm_batch_size,
     learning_rate,
     loss_trend,
+    generalisation_gap,
     shared_modules,
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inspector.diagnosis.context import RunView, nanmedian
+from inspector.diagnosis.context import TINY, RunView, nanmedian
 from inspector.diagnosis.finding import Finding, Severity, View, layer_list, sci
 
 VANISHING_FIX = (
@@ -53,7 +53,7 @@ def _cause(view: RunView) -> tuple[str, dict]:
             f" The units are not saturated (at most {worst:.0%} of any bounded layer's outputs "
             "sit at an asymptote), so saturation is not the cause: the shrinkage comes from "
             "the chain of derivatives below one through many layers (sigmoid's slope is at "
-            "most 0.25) and small default initial weights.",
+            "most 0.25, tanh's at most 1) and small default initial weights.",
             {"saturated_layers": {}, "max_saturated_frac": worst},
         )
     return (
@@ -62,30 +62,63 @@ def _cause(view: RunView) -> tuple[str, dict]:
     )
 
 
+def _norm(x: float) -> str:
+    """A gradient norm for messages: "0" for an exactly-zero (floored) one."""
+    return "0" if x <= TINY * 1.0001 else sci(x)
+
+
+def _stuck_note(view: RunView) -> tuple[str, dict]:
+    """The loss evidence when a loss stuck at chance decided the finding."""
+    lv = view.loss_level
+    if lv is None:
+        return "", {}
+    where = (
+        f"the loss of guessing among {view.num_classes} classes, ln {view.num_classes} = "
+        f"{lv.chance:.3g}"
+        if lv.chance is not None
+        else "where it started"
+    )
+    return (
+        f" The training loss stays at {where}: median {sci(lv.first)} over the first "
+        f"{lv.window} steps, {sci(lv.last)} over the last {lv.window}, so the network learns "
+        "nothing.",
+        {"loss_first": lv.first, "loss_last": lv.last, "chance_loss": lv.chance},
+    )
+
+
 def vanishing_gradients(view: RunView) -> list[Finding]:
     th = view.th
     p = view.gradient_profile
     findings = []
-    if view.vanishing_by_norm:
-        last_ref = float(np.exp(np.mean(np.log(np.maximum(p.median_norms[-len(p.last) :], 1e-30)))))
+    level = view.vanishing_level
+    if level is not None:
+        last_ref = p.last_norm
         with np.errstate(all="ignore"):
             rel = p.median_norms / last_ref
-        weak = [n for n, r in zip(p.layers, rel, strict=True) if r < th.vanishing_warn]
-        severity = Severity.ERROR if p.ratio < th.vanishing_error else Severity.WARNING
-        bad_steps = p.steps[np.isfinite(p.ratios) & (p.ratios < th.vanishing_warn)]
+        limit = th.vanishing_stuck if level.reason == "stuck" else th.vanishing_warn
+        weak = [n for n, r in zip(p.layers, rel, strict=True) if r < limit]
+        severity = Severity(level.severity)
+        bad_steps = p.steps[np.isfinite(p.ratios) & (p.ratios < limit)]
         cause, cause_ev = _cause(view)
+        stuck, stuck_ev = _stuck_note(view) if level.reason == "stuck" else ("", {})
         findings.append(
             Finding(
                 rule="vanishing_gradients",
                 severity=severity,
-                title=f"Vanishing gradients: first layers get {sci(p.ratio)} of the last layers' "
-                "gradient",
+                title=(
+                    "Vanishing gradients: no gradient reaches the first layers"
+                    if p.first_norm <= TINY * 1.0001
+                    else f"Vanishing gradients: first layers get {sci(p.ratio)} of the last "
+                    "layers' gradient"
+                )
+                + (" and the loss does not fall" if stuck else ""),
                 message=(
-                    f"The activation-gradient norm of the first layers ({layer_list(p.first)}) is "
-                    f"{sci(p.ratio)} times that of the last layers ({layer_list(p.last)}), median "
-                    f"over {p.steps.size} recorded steps; {len(weak)} of {len(p.layers)} layers get "
-                    f"less than {sci(th.vanishing_warn)} of the output layers' gradient, so they "
-                    f"barely learn.{cause}"
+                    f"The activation-gradient norm of the first layers ({layer_list(p.first)}: "
+                    f"{_norm(p.first_norm)}) is {sci(p.ratio)} times that of the last layers "
+                    f"({layer_list(p.last)}: {_norm(p.last_norm)}), median over {p.steps.size} "
+                    f"recorded steps; {len(weak)} of {len(p.layers)} layers get less than "
+                    f"{sci(limit)} of the output layers' gradient, so they barely learn."
+                    f"{stuck}{cause}"
                 ),
                 layers=tuple(weak),
                 steps=view.step_range(bad_steps),
@@ -93,8 +126,12 @@ def vanishing_gradients(view: RunView) -> list[Finding]:
                     "ratio": p.ratio,
                     "first_layers": p.first,
                     "last_layers": p.last,
+                    "first_grad_norm": p.first_norm,
+                    "last_grad_norm": p.last_norm,
                     "grad_norm_median": dict(zip(p.layers, p.median_norms.tolist(), strict=True)),
-                    "threshold": th.vanishing_warn,
+                    "threshold": limit,
+                    "criterion": level.reason,
+                    **stuck_ev,
                     **cause_ev,
                 },
                 fix=VANISHING_FIX,
@@ -144,7 +181,7 @@ def exploding_gradients(view: RunView) -> list[Finding]:
     p = view.gradient_profile
     if p is not None and np.isfinite(p.ratio) and p.ratio > th.exploding_warn:
         severity = Severity.ERROR if p.ratio > th.exploding_error else Severity.WARNING
-        last_ref = float(np.exp(np.mean(np.log(np.maximum(p.median_norms[-len(p.last) :], 1e-30)))))
+        last_ref = p.last_norm
         big = [
             n
             for n, v in zip(p.layers, p.median_norms, strict=True)

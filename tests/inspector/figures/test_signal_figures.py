@@ -63,14 +63,15 @@ def test_loss_accuracy_matches_scalars(full):
 
 
 def test_gradient_flow_is_log_scaled_and_flags_vanishing_and_exploding(synthetic):
-    norms = np.array([[1e-9] * 3, [0.5] * 3, [1.0] * 3, [5e4] * 3])
+    # judged against the last layer (l3), as the vanishing-gradient rule does
+    norms = np.array([[1e-9] * 3, [0.5] * 3, [5e4] * 3, [1.0] * 3])
     reader = synthetic(stats={"grad_norm": norms})
     fig = F.gradient_norms_by_layer(reader)
     assert fig.layout.yaxis.type == "log"
     by_state = {t.name: list(t.x) for t in fig.data if isinstance(t, go.Bar)}
     assert by_state["vanishing"] == ["l0"]
-    assert by_state["exploding"] == ["l3"]
-    assert by_state["ok"] == ["l1", "l2"]
+    assert by_state["exploding"] == ["l2"]
+    assert by_state["ok"] == ["l1", "l3"]
     ok = next(t for t in fig.data if t.name == "ok")
     np.testing.assert_allclose(ok.y, [0.5, 1.0])
 
