@@ -10,14 +10,16 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import torch
 from torch import nn
 
+from inspector.integrations.amp import LossScaleTracker, amp_step
+from inspector.integrations.compiled import GraphBreakCount, check_compiled
 from inspector.recorder.flush import FlushWorker, Piece, StepPacket, assemble, pack
 from inspector.recorder.schedule import default_schedule
-from inspector.recorder.selection import ModuleSelection, first_tensor
+from inspector.recorder.selection import ModuleSelection, first_tensor, unwrap_model
 from inspector.store.writer import RunWriter
 from probes.batchnorm_gap import batchnorm_gap
 from probes.saturation import activation_bounds, can_die
@@ -64,8 +66,12 @@ class Recorder:
         max_sample: int | None = DEFAULT_MAX_SAMPLE,
         record_params: bool = True,
     ) -> None:
+        # torch.compile: count graph breaks while recording (fullgraph=True is refused)
+        self._compile = GraphBreakCount() if check_compiled(model) else None
+        model = unwrap_model(model)  # DDP / torch.compile: record the user's own module names
         self.model = model
         self.writer = writer
+        self.loss_scale: LossScaleTracker | None = None  # AMP: see use_scaler()
         self.schedule = schedule or default_schedule()
         self.select = select or ModuleSelection()
         self.record_params = record_params
@@ -159,6 +165,12 @@ class Recorder:
         out = first_tensor(output)
         if out is None or not out.is_floating_point():
             return
+        if torch._C._current_graph_task_id() != -1:
+            # a forward re-run inside backward (activation checkpointing): recorded on its
+            # first run already; only gradients through recomputed tensors (reentrant) count
+            if out.requires_grad:
+                out.register_hook(_ModuleHook(self._on_grad, name))
+            return
         self._call_order.setdefault(name, len(self._call_order))
         self._calls[name] += 1
         summ = TensorSummary.of(out, self._act_spec[name])
@@ -192,6 +204,8 @@ class Recorder:
     def _on_grad(self, name: str, grad: torch.Tensor) -> None:
         if self._closed or grad is None:
             return
+        if self.loss_scale is not None:  # AMP: hooks see S * g; record g (no host sync)
+            grad = self.loss_scale.unscale(grad)
         self._accumulate((name, "grad"), TensorSummary.of(grad, self._grad))
 
     # -- steps ------------------------------------------------------------------------------
@@ -216,6 +230,10 @@ class Recorder:
         duration = now - self._last_time
         self._last_time = now
         step, recorded = self.step_index, self._armed
+        if "scaler" in scalars:  # rec.step(scaler=scaler), same as watch(..., scaler=scaler)
+            self.use_scaler(scalars.pop("scaler"))
+        if self.loss_scale is not None:
+            scalars = {**scalars, **amp_step(self.loss_scale)}
         for key, value in scalars.items():
             if value is None:
                 continue
@@ -231,6 +249,13 @@ class Recorder:
             observe(step, duration, recorded)
         self.step_index += 1
         self._arm(self.step_index)
+
+    def use_scaler(self, scaler: object | None) -> None:
+        """AMP: record gradients divided by ``scaler``'s loss scale and mark skipped steps."""
+        if scaler is None:
+            self.loss_scale = None
+        elif self.loss_scale is None or self.loss_scale.scaler is not scaler:
+            self.loss_scale = LossScaleTracker(scaler)
 
     def _update_sample(self) -> list[torch.Tensor]:
         """Strided views of every parameter: the elements update_ratio is measured on."""
@@ -376,6 +401,10 @@ class Recorder:
         """Remove hooks, write what is pending, stop the writer thread. Idempotent."""
         if self._closed:
             return
+        if self._compile is not None:  # torch.compile: graph breaks while recording
+            info = self._compile.finish(len(self._call_order), self.step_index)
+            with suppress(Exception):  # informative only; a broken store is reported below
+                self.writer.set_meta({"compile": info})
         self.remove_hooks()
         try:
             if self._pending_scalars or self._pending_steps:

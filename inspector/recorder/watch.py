@@ -12,9 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from inspector.integrations.distributed import NullRecorder, plan_ranks
 from inspector.recorder.recorder import Recorder
 from inspector.recorder.schedule import parse_schedule
-from inspector.recorder.selection import ModuleSelection
+from inspector.recorder.selection import ModuleSelection, unwrap_model
 from inspector.store.schema import RunStatus
 from inspector.store.writer import RunWriter
 from probes.tensor_summary import DEFAULT_MAX_SAMPLE
@@ -59,25 +60,36 @@ def watch(
     max_sample: int = DEFAULT_MAX_SAMPLE,
     meta: Mapping[str, Any] | None = None,
     writer: RunWriter | None = None,
+    scaler: Any = None,
+    ranks: str = "main",
 ) -> Iterator[Recorder]:
     """Record ``model`` while the block runs; call ``rec.step(loss=..., ...)`` per step.
 
     ``every``: N, "every:N", "budget:0.03", a callable step -> bool, or None for the default
     overhead-budget schedule. ``types`` / ``include`` / ``exclude`` select modules by class
     or name pattern. ``exact=True`` computes histograms and fractions on every element
-    instead of a bounded sample. Leaving the block removes every hook, flushes what was
+    instead of a bounded sample. ``scaler``: the AMP ``GradScaler``; gradients are then
+    recorded unscaled and skipped steps marked (scalar ``amp_skipped``). ``ranks``: under
+    torch.distributed, "main" (rank 0 records, the others get a no-op recorder) or "all"
+    (one run per rank, grouped). Leaving the block removes every hook, flushes what was
     recorded and marks the run finished, failed or interrupted.
     """
+    plan = plan_ranks(model, run, ranks)  # DDP/torchrun: which rank records; FSDP refused
+    if not plan.records:
+        yield NullRecorder(model)  # this rank hooks nothing and writes nothing
+        return
+    run = plan.run
     schedule = every if callable(every) else parse_schedule(every)
     selection = modules or ModuleSelection(tuple(types), tuple(include), tuple(exclude))
-    meta = dict(meta or {})
+    meta = {**plan.meta, **dict(meta or {})}
     meta = {
         **meta,
-        "model": {**model_meta(model), **dict(meta.get("model") or {})},
+        "model": {**model_meta(unwrap_model(model)), **dict(meta.get("model") or {})},
         "environment": environment(),
     }
     own_writer = writer is None
-    writer = writer or RunWriter.create(run or type(model).__name__, root=root, meta=meta)
+    name = run or type(unwrap_model(model)).__name__
+    writer = writer or RunWriter.create(name, root=root, meta=meta)
     if not own_writer:
         writer.set_meta(meta)
     was_training = {m: m.training for m in model.modules()}
@@ -88,6 +100,7 @@ def watch(
         select=selection,
         max_sample=None if exact else max_sample,
     )
+    recorder.use_scaler(scaler)
     status, error = RunStatus.FINISHED, None
     try:
         yield recorder

@@ -40,6 +40,12 @@ def _source_first(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, int,
     return forward + backward
 
 
+def amp_skipped_steps(view: RunView) -> set[int]:
+    """Steps whose optimizer step a GradScaler skipped (scalar ``amp_skipped``)."""
+    steps, values = view.reader.scalar("amp_skipped")
+    return {int(s) for s, v in zip(steps, values, strict=True) if v > 0.5}
+
+
 def nonfinite_values(view: RunView) -> list[Finding]:
     first_step: int | None = None
     hits: list[tuple[int, int, str, str]] = []  # (step, layer order, layer, what)
@@ -54,6 +60,9 @@ def nonfinite_values(view: RunView) -> list[Finding]:
         for li, si in zip(*np.nonzero(bad), strict=True):
             step = int(s.steps[si])
             hits.append((step, order.get(s.layers[li], 10**9), s.layers[li], what))
+    # mixed precision: inf/NaN gradients at the steps a GradScaler skipped are its normal work
+    skipped = amp_skipped_steps(view)
+    hits = [h for h in hits if not (h[0] in skipped and "gradients" in h[3])]
     loss_steps, loss = view.reader.scalar("loss")
     bad_loss = loss_steps[~np.isfinite(loss)] if loss.size else np.zeros(0, np.int64)
     if not hits and bad_loss.size == 0:
