@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from inspector.errors import InspectorError
-from inspector.recorder import watch
+from inspector.recorder import parse_schedule, watch
 from inspector.store import RunStatus, RunWriter
 from inspector.train.callbacks import Callback, CallbackList, TrainContext
 from inspector.train.config import TrainConfig, build_optimizer, resolve_device
@@ -109,6 +109,8 @@ def train(
     snapshots, receptive fields, saliency and diagnosis when their probes apply.
     """
     config = config or TrainConfig()
+    if not callable(config.every):
+        parse_schedule(config.every)  # a bad schedule fails here, before any run folder exists
     seed_everything(config.seed)
     if isinstance(data, str):
         from inspector.data import load_data
@@ -161,7 +163,7 @@ def train(
         with watch(
             model,
             writer=writer,
-            every=config.every,
+            every=parse_schedule(config.every, total_steps=total),  # spread over the planned run
             exact=config.exact,
             meta={"model": {**run_meta["model"]}},
         ) as rec:
