@@ -2,25 +2,39 @@
 
 Two halves, both free of host synchronisation:
 
-* ``TensorSummary.of(x)`` (called in a hook): exact element count, sum, sum of squares, min
-  and max over *every* element, the zero and saturation counts and a small copy of a
-  systematic sample of the elements (at most ``max_sample``; stride coprime with the
-  per-sample size, so it spreads over channels and positions).
+* ``TensorSummary.of(x)`` (called in a hook): element count, a shifted and scaled first and
+  second moment, min and max over *every* element, the zero and saturation counts and a
+  small copy of a systematic sample of the elements (at most ``max_sample``; stride coprime
+  with the per-sample size, so it spreads over channels and positions).
 * ``batch_histograms(samples, scale)`` (called once per recorded step): the fixed-edge
   histograms of many samples at once plus their NaN / Inf counts, in a handful of kernel
   launches instead of a dozen per tensor.
 
-Exactness: count, sum, sum of squares, min, max always cover every element; whether a
-NaN/Inf is present is exact (min/max become NaN or infinite). Histogram, zero / saturation
-fractions and NaN / Inf counts come from the sample unless ``max_sample`` is None (exact
-mode). For a fraction p estimated from n sampled elements the standard error is
+Numerics (why the moments look the way they do). Float32 ``sum(x**2)`` overflows for
+|x| ~ 1e20, underflows to 0 for |x| ~ 1e-23, and ``E[x^2] - mean^2`` cancels when
+mean >> std. The *robust* path therefore stores, per call, a shift ``c`` (the mean of the
+sample: close to the true mean), a scale ``r = max|x - c|`` (from the exact min / max), and
+``sum(y)``, ``||y||`` of ``y = (x - c) / r`` (every |y| <= 1: no overflow, no underflow
+that matters, no cancellation). The host recombines in float64 and merges several calls
+with Chan's parallel formula. Every moment is finite for every finite tensor whose range
+(max - min) is below float32's maximum. The *fast* path (``robust=False``) stores plain
+``sum(x)`` and ``||x||`` (two passes less); the recorder uses it only for tensors whose
+previous recorded step was well inside float32's safe range (``fast_path_ok``), and
+``finalize`` reports NaN rather than a wrong number if a fast row turns out unsafe.
+
+Exactness: count, moments, min, max always cover every element; whether a NaN/Inf is
+present is exact (min/max become NaN or infinite). Histogram, zero / saturation fractions
+and NaN / Inf counts come from the sample unless ``max_sample`` is None (exact mode); a
+count is never 0 when the exact min/max show the value present, never > 0 when they show it
+absent. For a fraction p estimated from n sampled elements the standard error is
 sqrt(p(1-p)/n) <= 0.5/sqrt(n): 0.8 percentage points at the default n = 4096.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -28,8 +42,15 @@ import torch
 from probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, SYMLOG_SMALL, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
-# Device vector per tensor: sum, sumsq, min, max, zero count, saturation count.
-MOMENT_FIELDS = ("sum", "sumsq", "min", "max", "zero", "sat")
+# Device row per call: shift, scale (< 0: fast row, unshifted), sum(y), ||y||, min, max,
+# zero count, saturation count; y = (x - shift) / scale.
+MOMENT_FIELDS = ("shift", "scale", "sum", "norm", "min", "max", "zero", "sat")
+ROW = len(MOMENT_FIELDS)
+_TINY = 2.0**-126  # smallest normal float32: the scale never divides by a subnormal
+# Fast rows are trusted while the tensor stays this far inside float32's range.
+FAST_MAX = 1e15
+FAST_MIN_MEAN_SQUARE = 1e-30
+FAST_MAX_MEAN_TO_STD_SQUARED = 30.0
 
 
 @dataclass(frozen=True)
@@ -52,21 +73,44 @@ def sample_stride(numel: int, per_item: int, max_sample: int | None) -> int:
     return stride
 
 
+_CONST: dict[tuple[float, torch.device], torch.Tensor] = {}
+
+
+def _const(value: float, device: torch.device) -> torch.Tensor:
+    """A cached 0-d float32 constant (stacked into fast rows without a kernel per call)."""
+    key = (value, device)
+    t = _CONST.get(key)
+    if t is None:
+        t = _CONST[key] = torch.tensor(value, dtype=torch.float32, device=device)
+    return t
+
+
 @dataclass
 class TensorSummary:
     """Device-side summary of one tensor (or of several calls, merged)."""
 
     n: int  # elements
-    moments: torch.Tensor  # float32 [sum, sumsq, min, max, zero, sat]
+    moments: torch.Tensor  # float32 (calls * ROW,): one MOMENT_FIELDS row per call
     samples: list[torch.Tensor]  # float32 copies of the sampled elements
+    counts: list[int] = field(default_factory=list)  # elements per call (row)
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [self.n]
 
     @property
     def n_sample(self) -> int:
         return sum(s.numel() for s in self.samples)
 
     @classmethod
-    def of(cls, x: torch.Tensor, spec: SummarySpec, copy: bool = True) -> TensorSummary:
-        """Summarise ``x``; ``copy=False`` when ``x`` cannot change before the flush."""
+    def of(
+        cls, x: torch.Tensor, spec: SummarySpec, copy: bool = True, robust: bool = True
+    ) -> TensorSummary:
+        """Summarise ``x``; ``copy=False`` when ``x`` cannot change before the flush.
+
+        ``robust=False`` skips the shift and scale (see the module docstring): only for
+        tensors known to be far inside float32's range, with a mean not >> their std.
+        """
         flat = x.detach().reshape(-1)
         if flat.dtype != torch.float32:
             flat = flat.float()  # fp16/bf16 under autocast, float64: statistics in float32
@@ -74,7 +118,8 @@ class TensorSummary:
         if numel == 0:
             nan = torch.full((2,), float("nan"), device=flat.device)
             zeros = torch.zeros(2, device=flat.device)
-            return cls(0, torch.cat([zeros, nan, zeros]), [])
+            head = torch.tensor([0.0, -1.0, 0.0, 0.0], device=flat.device)
+            return cls(0, torch.cat([head, nan, zeros]), [], [0])
         per_item = max(1, numel // x.shape[0]) if x.dim() > 0 and x.shape[0] > 0 else 1
         stride = sample_stride(numel, per_item, spec.max_sample)
         if stride > 1:
@@ -82,29 +127,122 @@ class TensorSummary:
         else:
             sample = flat.clone() if copy and flat.data_ptr() == x.data_ptr() else flat
         mn, mx = torch.aminmax(flat)
+        if robust:
+            # shift by the sample mean (float64: finite for finite x), scale by max|x - c|
+            shift = sample.mean(dtype=torch.float64).to(torch.float32)
+            scale = torch.maximum(mx - shift, shift - mn).clamp_min_(_TINY)
+            y = torch.sub(flat, shift).div_(scale)
+            head = [shift, scale, y.sum(), torch.linalg.vector_norm(y)]
+        else:
+            head = [_const(0.0, flat.device), _const(-1.0, flat.device)]
+            head += [flat.sum(), torch.linalg.vector_norm(flat)]
         # zeros = sample size - non-zeros: count_nonzero is one fast kernel (== then sum is two)
-        parts = [
-            flat.sum(),
-            torch.linalg.vector_norm(flat).square(),
-            mn,
-            mx,
-            sample.numel() - torch.count_nonzero(sample),
-        ]
+        parts = [*head, mn, mx, sample.numel() - torch.count_nonzero(sample)]
         if spec.bounds is not None:
             lo, hi = spec.bounds
             tol = spec.sat_tolerance * (hi - lo)
             parts.append(((sample <= lo + tol) | (sample >= hi - tol)).sum(dtype=torch.float32))
         else:
-            parts.append(parts[-1].new_zeros(()))
-        return cls(numel, torch.stack(parts), [sample])
+            parts.append(_const(0.0, flat.device))
+        return cls(numel, torch.stack(parts), [sample], [numel])
 
     def merge(self, other: TensorSummary) -> TensorSummary:
-        """Combine with the summary of another call of the same module in the same step."""
-        a, b = self.moments, other.moments
-        merged = torch.cat(
-            [a[:2] + b[:2], torch.fmin(a[2:3], b[2:3]), torch.fmax(a[3:4], b[3:4]), a[4:] + b[4:]]
+        """Combine with the summary of another call of the same module in the same step.
+
+        Rows are kept per call (one ``cat``) and combined exactly on the host (Chan et al.).
+        """
+        return TensorSummary(
+            self.n + other.n,
+            torch.cat([self.moments, other.moments]),
+            self.samples + other.samples,
+            self.counts + other.counts,
         )
-        return TensorSummary(self.n + other.n, merged, self.samples + other.samples)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Host-side float64 moments of one tensor: count, mean, M2 = sum (x - mean)^2, min, max."""
+
+    n: int
+    mean: float
+    m2: float
+    min: float
+    max: float
+    zero: float
+    sat: float
+    trusted: bool  # False: a fast row left float32's safe range; mean/std/norm unknown
+
+    @property
+    def var(self) -> float:
+        return self.m2 / self.n if self.n else float("nan")
+
+    @property
+    def norm(self) -> float:
+        """sqrt(sum x^2) = sqrt(M2 + n mean^2), in float64: finite for finite input."""
+        return math.sqrt(self.m2 + self.n * self.mean * self.mean)
+
+
+def _row_moments(n: int, row: Sequence[float]) -> tuple[float, float, bool]:
+    """(mean, M2, trusted) of one call's row."""
+    shift, scale, s1, norm, mn, mx = (float(v) for v in row[:6])
+    if scale > 0:  # robust row: y = (x - shift) / scale, |y| <= 1
+        mean_y = s1 / n
+        m2 = scale * scale * max(norm * norm - s1 * mean_y, 0.0)
+        return shift + scale * mean_y, m2, True
+    mean = s1 / n
+    m2 = max(norm * norm - s1 * mean, 0.0)
+    if mn == mx and math.isfinite(mn):  # constant tensor (all zeros, a saturated unit...)
+        return mn, 0.0, True
+    trusted = (
+        math.isfinite(norm)
+        and norm < 1e19
+        and norm * norm / n > 1e-36
+        and (m2 > 1e-4 * n * mean * mean)  # else cancellation ate the variance
+    )
+    return mean, m2, trusted
+
+
+def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
+    """Merge per-call rows (``TensorSummary.moments`` on the host) into float64 moments."""
+    rows = np.asarray(moments, dtype=np.float64).reshape(-1, ROW)
+    n_total = int(sum(counts))
+    mn = float(np.min(rows[:, 4])) if not np.isnan(rows[:, 4]).any() else float("nan")
+    mx = float(np.max(rows[:, 5])) if not np.isnan(rows[:, 5]).any() else float("nan")
+    zero, sat = float(rows[:, 6].sum()), float(rows[:, 7].sum())
+    n_acc, mean_acc, m2_acc, trusted = 0, 0.0, 0.0, True
+    for n_i, row in zip(counts, rows):
+        if n_i == 0:
+            continue
+        mean_i, m2_i, ok = _row_moments(n_i, row)
+        trusted = trusted and ok
+        n_new = n_acc + n_i
+        delta = mean_i - mean_acc
+        mean_acc += delta * n_i / n_new
+        m2_acc += m2_i + delta * delta * n_acc * n_i / n_new
+        n_acc = n_new
+    return Moments(n_total, mean_acc, m2_acc, mn, mx, zero, sat, trusted)
+
+
+def fast_path_ok(counts: Sequence[int], moments: np.ndarray) -> bool:
+    """Whether the fast (unshifted, unscaled) path is safe for this tensor's next summary.
+
+    True when every element is finite, the tensor sits well inside float32's range (room
+    for many orders of magnitude of change before the next recorded step) and its mean is
+    not much larger than its spread.
+    """
+    m = combine(counts, moments)
+    if not (math.isfinite(m.min) and math.isfinite(m.max) and m.n > 0):
+        return False
+    if m.min == 0.0 and m.max == 0.0:
+        return True
+    amax = max(abs(m.min), abs(m.max))
+    mean_square = (m.m2 + m.n * m.mean * m.mean) / m.n
+    return (
+        m.trusted
+        and amax < FAST_MAX
+        and mean_square > FAST_MIN_MEAN_SQUARE
+        and m.mean * m.mean <= FAST_MAX_MEAN_TO_STD_SQUARED * m.var
+    )
 
 
 def bin_index(values: torch.Tensor, scale: str) -> torch.Tensor:
@@ -166,7 +304,7 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
 
 
 def finalize(
-    n: int,
+    n: int | Sequence[int],
     n_sample: int,
     moments: np.ndarray,
     extra: np.ndarray,
@@ -175,35 +313,42 @@ def finalize(
 ) -> dict[str, float]:
     """Host-side statistics of one tensor (after the step's one device-to-host copy).
 
+    ``n`` is the element count, or the per-call counts of a merged summary (``counts``).
     ``extra`` is the row of ``batch_histograms`` (bins..., nan, inf). Moments are over all
-    elements; with NaN/Inf present they are reported as NaN (meaningless) and the counts
-    carry the signal: exact in exact mode, else the sample's scaled to the tensor (>= 1).
+    elements, in float64; with NaN/Inf present they are reported as NaN (meaningless) and
+    the counts carry the signal: exact in exact mode, else the sample's scaled to the
+    tensor, at least 1 when the exact min/max show the value present, 0 when they show it
+    absent.
     """
-    s, ss, mn, mx, zero, sat = (float(v) for v in moments)
-    nan, inf = float(extra[-2]), float(extra[-1])
-    clean = math.isfinite(mn) and math.isfinite(mx)
-    if clean:
-        nan = inf = 0.0
-    elif n_sample < n:
-        scale = n / n_sample if n_sample else 0.0
-        nan, inf = float(round(nan * scale)), float(round(inf * scale))
-        if nan == 0 and inf == 0:  # present but missed by the sample
-            nan, inf = (1.0, 0.0) if math.isnan(mn) or math.isnan(mx) else (0.0, 1.0)
-    out = {f"{prefix}_numel": float(n), f"{prefix}_nan": nan, f"{prefix}_inf": inf}
-    if n > 0 and clean:
-        mean = s / n
-        var = max(ss / n - mean * mean, 0.0)
+    counts = [int(n)] if isinstance(n, (int, np.integer)) else [int(c) for c in n]
+    m = combine(counts, moments)
+    total = m.n
+    nan_sampled, inf_sampled = float(extra[-2]), float(extra[-1])
+    has_nan = math.isnan(m.min) or math.isnan(m.max)
+    has_inf = not has_nan and (math.isinf(m.min) or math.isinf(m.max))
+    scale = total / n_sample if n_sample and n_sample < total else 1.0
+    nan = float(round(nan_sampled * scale)) if has_nan else 0.0
+    # with a NaN present the min/max cannot tell whether an Inf is: trust the sample
+    inf = float(round(inf_sampled * scale)) if (has_nan or has_inf) else 0.0
+    if has_nan and nan == 0:
+        nan = 1.0  # present (the exact min/max say so) but missed by the sample
+    if has_inf and inf == 0:
+        inf = 1.0
+    out = {f"{prefix}_numel": float(total), f"{prefix}_nan": nan, f"{prefix}_inf": inf}
+    clean = not (has_nan or has_inf)
+    if total > 0 and clean:
+        good = m.trusted
         out |= {
-            f"{prefix}_mean": mean,
-            f"{prefix}_std": math.sqrt(var),
-            f"{prefix}_min": mn,
-            f"{prefix}_max": mx,
-            f"{prefix}_norm": math.sqrt(ss),
+            f"{prefix}_mean": m.mean if good else float("nan"),
+            f"{prefix}_std": math.sqrt(m.var) if good else float("nan"),
+            f"{prefix}_min": m.min,
+            f"{prefix}_max": m.max,
+            f"{prefix}_norm": m.norm if good else float("nan"),
         }
     else:
         for key in ("mean", "std", "min", "max", "norm"):
             out[f"{prefix}_{key}"] = float("nan")
-    out[f"{prefix}_zero_frac"] = zero / n_sample if n_sample else float("nan")
+    out[f"{prefix}_zero_frac"] = m.zero / n_sample if n_sample else float("nan")
     if with_saturation:
-        out[f"{prefix}_sat_frac"] = sat / n_sample if n_sample else float("nan")
+        out[f"{prefix}_sat_frac"] = m.sat / n_sample if n_sample else float("nan")
     return out

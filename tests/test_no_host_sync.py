@@ -19,7 +19,15 @@ PER_STEP = [
     "probes/unit_activity.py",
     "probes/saturation.py",
 ]
-HOOK_METHODS = {"_on_forward", "_on_grad", "_on_bn_pre", "_accumulate", "_arm", "_param_norms"}
+HOOK_METHODS = {
+    "_on_forward",
+    "_on_grad",
+    "_on_bn_pre",
+    "_accumulate",
+    "_arm",
+    "_param_norms",
+    "_norms",
+}
 SYNCS = {"item", "cpu", "tolist", "numpy"}
 
 

@@ -9,6 +9,7 @@ blobs and writes one transaction per step, off the training thread.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import traceback
@@ -19,7 +20,14 @@ import torch
 
 from inspector.store.writer import RunWriter
 from probes.bins import edges_for
-from probes.tensor_summary import TensorSummary, batch_histograms, finalize
+from probes.tensor_summary import (
+    FAST_MAX,
+    FAST_MIN_MEAN_SQUARE,
+    TensorSummary,
+    batch_histograms,
+    fast_path_ok,
+    finalize,
+)
 
 # summary kind -> (statistic prefix, stored histogram kind, histogram scale)
 SUMMARY_KINDS = {
@@ -62,6 +70,7 @@ def assemble(
     param_norms: torch.Tensor | None,
     param_samples: list[list[torch.Tensor]],
     has_update: bool,
+    param_info: dict | None = None,
 ) -> tuple[list[Piece], list[torch.Tensor]]:
     """Pieces and device parts of one recorded step, histograms computed in batches."""
     pieces: list[Piece] = []
@@ -75,6 +84,7 @@ def assemble(
             groups[scale].append(summ.samples)
         extra = {
             "n": summ.n,
+            "counts": summ.counts,
             "n_sample": summ.n_sample,
             "row": row,
             "saturation": kind == "act" and layer in saturating,
@@ -87,7 +97,7 @@ def assemble(
                 "",
                 "params",
                 param_norms.numel(),
-                {"names": param_names, "has_update": has_update, "rows": []},
+                {"names": param_names, "has_update": has_update, "rows": [], **_info(param_info)},
             )
         )
         parts.append(param_norms)
@@ -104,6 +114,15 @@ def assemble(
         pieces.append(piece)
         parts.append(tensor)
     return pieces, parts
+
+
+def _info(param_info: dict | None) -> dict:
+    """Per-parameter numels and which norms took the fast float32 path (default: none)."""
+    info = dict(param_info or {})
+    n = len(info.get("numels", []))
+    info.setdefault("w_fast", [False] * n)
+    info.setdefault("g_fast", [False] * n)
+    return info
 
 
 def pack(parts: list[torch.Tensor]) -> tuple[torch.Tensor, object]:
@@ -128,8 +147,13 @@ def _hist_blob(row: np.ndarray) -> bytes:
     return np.rint(row[:-2]).astype(np.int32).tobytes()
 
 
-def unpack(packet: StepPacket, layer_ids: dict[str, int]):
-    """Rows for RunWriter.write_step from a packet whose copy has completed."""
+def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = None):
+    """Rows for RunWriter.write_step from a packet whose copy has completed.
+
+    ``fast`` (the recorder's) learns, per (layer, kind) and per parameter, whether the next
+    recorded step may take the fast, unscaled path (``probes.tensor_summary.fast_path_ok``).
+    """
+    fast = {} if fast is None else fast
     if packet.ready is not None:
         packet.ready.synchronize()
     vec = packet.host.numpy() if packet.host is not None else np.zeros(0)
@@ -151,8 +175,9 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int]):
             prefix, hist_kind, scale = SUMMARY_KINDS[kind]
             row = matrices[scale][piece.extra["row"]]
             lid = layer_ids[piece.layer]
+            fast[(piece.layer, kind)] = fast_path_ok(piece.extra["counts"], chunk)
             values = finalize(
-                piece.extra["n"],
+                piece.extra["counts"],
                 piece.extra["n_sample"],
                 chunk,
                 row,
@@ -162,7 +187,7 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int]):
             stats += [(k, lid, v) for k, v in values.items()]
             hists.append((hist_kind, lid, _hist_blob(row)))
         elif kind == "params":
-            stats += _param_rows(piece, chunk, matrices.get("log_abs"), layer_ids, hists)
+            stats += _param_rows(piece, chunk, matrices.get("log_abs"), layer_ids, hists, fast)
         elif kind == "bn_gap":
             lid = layer_ids[piece.layer]
             stats += [("bn_mean_gap", lid, float(chunk[0])), ("bn_var_gap", lid, float(chunk[1]))]
@@ -175,28 +200,54 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int]):
     return stats, hists, scalars
 
 
-def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists) -> list:
+def _fast_norm_ok(norm: float, numel: int) -> bool:
+    """A float32 norm far enough inside the safe range to stay on the fast path."""
+    return math.isfinite(norm) and (
+        norm == 0.0 or (norm < FAST_MAX and norm * norm / max(numel, 1) > FAST_MIN_MEAN_SQUARE)
+    )
+
+
+def _checked(norm: float, numel: int, was_fast: bool) -> float:
+    """A fast (float32) norm that may have overflowed or underflowed is unknown, not wrong."""
+    if not was_fast or norm == 0.0:
+        return norm
+    if not math.isfinite(norm) or norm * norm / max(numel, 1) < 1e-36:
+        return float("nan")
+    return norm
+
+
+def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists, fast) -> list:
     """w_norm, update_ratio, g_norm, g_nan/g_inf and the gradient histogram per parameter."""
     names = piece.extra["names"]
-    w_norm, upd, g_norm, w_sample = chunk.reshape(4, len(names))
+    numels, w_fast, g_fast = piece.extra["numels"], piece.extra["w_fast"], piece.extra["g_fast"]
+    w_norm, upd, g_norm, w_before = chunk.reshape(4, len(names))
     rows = []
     for i, name in enumerate(names):
         lid = layer_ids[name]
-        rows.append(("w_norm", lid, float(w_norm[i])))
+        fast[("param_w", name)] = _fast_norm_ok(float(w_norm[i]), numels[i])
+        rows.append(("w_norm", lid, _checked(float(w_norm[i]), numels[i], w_fast[i])))
         if piece.extra["has_update"]:
-            # ||dw|| / ||w|| on the same systematic sample of the tensor (all of it in exact mode)
-            finite = np.isfinite(w_sample[i]) and np.isfinite(upd[i]) and w_sample[i] > 0
-            ratio = upd[i] / w_sample[i] if finite else float("nan")
+            # ||w_after - w_before|| / ||w_before||, on the same systematic sample of the
+            # tensor (all of it in exact mode), both norms in float64
+            ok = np.isfinite(w_before[i]) and np.isfinite(upd[i]) and w_before[i] > 0
+            ratio = upd[i] / w_before[i] if ok else float("nan")
             rows.append(("update_ratio", lid, float(ratio)))
         hist_row = piece.extra["rows"][i]
         if hist_row < 0 or matrix is None:
             continue
         row = matrix[hist_row]
-        finite = bool(np.isfinite(g_norm[i]))
-        nan, inf = (0.0, 0.0) if finite else (float(row[-2]), float(row[-1]))
-        if not finite and nan == 0 and inf == 0:
-            nan = 1.0  # present (the exact norm says so) but missed by the sample
-        rows += [("g_norm", lid, float(g_norm[i])), ("g_nan", lid, nan), ("g_inf", lid, inf)]
+        fast[("param_g", name)] = _fast_norm_ok(float(g_norm[i]), numels[i])
+        norm = _checked(float(g_norm[i]), numels[i], g_fast[i])
+        nan, inf = float(row[-2]), float(row[-1])
+        if not g_fast[i]:
+            # a float64 norm is finite for every finite tensor: non-finite = NaN/Inf present,
+            # and the sample's counts say which (at least one)
+            if np.isfinite(g_norm[i]):
+                nan = inf = 0.0
+            elif nan == 0 and inf == 0:
+                nan = 1.0  # present (the exact norm says so) but missed by the sample
+        # a fast norm that is non-finite may be overflow: only the sample's counts are known
+        rows += [("g_norm", lid, norm), ("g_nan", lid, nan), ("g_inf", lid, inf)]
         hists.append(("param_grad", lid, _hist_blob(row)))
     return rows
 
@@ -204,9 +255,16 @@ def _param_rows(piece: Piece, chunk: np.ndarray, matrix, layer_ids, hists) -> li
 class FlushWorker:
     """Background thread that writes step packets; errors surface on the next call."""
 
-    def __init__(self, writer: RunWriter, layer_ids: dict[str, int], max_pending: int = 8):
+    def __init__(
+        self,
+        writer: RunWriter,
+        layer_ids: dict[str, int],
+        max_pending: int = 8,
+        fast: dict | None = None,
+    ):
         self.writer = writer
         self.layer_ids = layer_ids
+        self.fast = {} if fast is None else fast
         self._queue: queue.Queue[StepPacket | None] = queue.Queue(maxsize=max_pending)
         self.error: str | None = None
         self._thread = threading.Thread(target=self._loop, name="inspector-flush", daemon=True)
@@ -215,15 +273,19 @@ class FlushWorker:
     def submit(self, packet: StepPacket) -> None:
         if self.error:
             raise RuntimeError(f"inspector: writing the run failed: {self.error}")
-        self._queue.put(packet)  # blocks if the disk falls far behind (bounded memory)
+        # drain first: at most one packet is ever unwritten, so a kill loses at most the
+        # step being written (steady-state cost is nil: the writer works during the step)
+        self._queue.join()
+        self._queue.put(packet)
 
     def _loop(self) -> None:
         while True:
             packet = self._queue.get()
             if packet is None:
+                self._queue.task_done()
                 return
             try:
-                stats, hists, scalars = unpack(packet, self.layer_ids)
+                stats, hists, scalars = unpack(packet, self.layer_ids, self.fast)
                 self.writer.write_step(
                     packet.step,
                     packet.wall_time,
@@ -236,6 +298,8 @@ class FlushWorker:
                 )
             except Exception:  # keep training alive; report at the next submit / close
                 self.error = traceback.format_exc(limit=3)
+            finally:
+                self._queue.task_done()
 
     def close(self) -> None:
         self._queue.put(None)

@@ -106,6 +106,10 @@ class Recorder:
         self._last_time = time.time()
         self._layer_ids: dict[str, int] = {}
         self._worker: FlushWorker | None = None
+        # (layer, kind) / ('param_w'|'param_g', name) -> fast float32 path is safe; learnt
+        # by the flush worker from the last recorded step (absent: robust path)
+        self._fast: dict[tuple[str, str], bool] = {}
+        self._param_info: dict = {}
         self._attach()
         self._arm(0)
 
@@ -173,7 +177,8 @@ class Recorder:
             return
         self._call_order.setdefault(name, len(self._call_order))
         self._calls[name] += 1
-        summ = TensorSummary.of(out, self._act_spec[name])
+        robust = not self._fast.get((name, "act"), False)
+        summ = TensorSummary.of(out, self._act_spec[name], robust=robust)
         self._accumulate((name, "act"), summ)
         if out.requires_grad:
             out.register_hook(_ModuleHook(self._on_grad, name))
@@ -184,7 +189,8 @@ class Recorder:
                 if last is not None and last[0] is inp and last[1] == inp._version:
                     in_summ = last[2]  # conv -> BN: the input was just summarised as an output
                 else:
-                    in_summ = TensorSummary.of(inp, self._value)
+                    robust = not self._fast.get((name, "norm_in"), False)
+                    in_summ = TensorSummary.of(inp, self._value, robust=robust)
                 self._accumulate((name, "norm_in"), in_summ)
                 running = self._bn_running.pop(name, None)
                 if running is not None and inp.dim() >= 2:
@@ -206,7 +212,8 @@ class Recorder:
             return
         if self.loss_scale is not None:  # AMP: hooks see S * g; record g (no host sync)
             grad = self.loss_scale.unscale(grad)
-        self._accumulate((name, "grad"), TensorSummary.of(grad, self._grad))
+        robust = not self._fast.get((name, "grad"), False)
+        self._accumulate((name, "grad"), TensorSummary.of(grad, self._grad, robust=robust))
 
     # -- steps ------------------------------------------------------------------------------
     def _arm(self, step: int) -> None:
@@ -264,40 +271,57 @@ class Recorder:
             for (_, p), stride in zip(self._params, self._update_strides)
         ]
 
+    def _norms(self, tensors: list[torch.Tensor], kind: str) -> list[torch.Tensor]:
+        """2-norms in one or two foreach calls: float32 where the flush found that safe,
+        float64 (finite for every finite float32 tensor, no overflow or underflow) else."""
+        fast = [self._fast.get((kind, n), False) for n, _ in self._params]
+        self._param_info[f"{kind[-1]}_fast"] = fast
+        out: list[torch.Tensor | None] = [None] * len(tensors)
+        for want, dtype in ((True, None), (False, torch.float64)):
+            idx = [i for i, f in enumerate(fast) if f is want and tensors[i] is not None]
+            if idx:
+                got = torch._foreach_norm([tensors[i] for i in idx], 2, dtype=dtype)
+                for i, t in zip(idx, got):
+                    out[i] = t
+        return out  # type: ignore[return-value]
+
     def _param_norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
-        """[w_norm..., update_norm..., grad_norm...] of every parameter, and grad samples.
+        """[w_norm..., update_norm..., grad_norm..., w_before_norm...] and grad samples.
 
         The update is measured against the snapshot taken when the step was armed, so
-        ``update_ratio`` is this optimizer step's ||dw|| / ||w||.
+        ``update_ratio`` is this optimizer step's ||w_after - w_before|| / ||w_before||, on
+        the same systematic sample of each tensor (float64: small).
         """
         if not self._params:
             return None, []
         with torch.no_grad():
             weights = [p.detach() for _, p in self._params]
-            w_norms = torch._foreach_norm(weights)
-            sampled = self._update_sample()
-            w_sample_norms = torch._foreach_norm(sampled)
+            self._param_info["numels"] = [w.numel() for w in weights]
+            w_norms = self._norms(weights, "param_w")
+            device = weights[0].device
             if self._has_snapshot:
+                before = torch._foreach_norm(self._snapshot, 2, dtype=torch.float64)
                 # in place: the snapshot becomes -dw (it is re-copied when the next recorded
                 # step is armed), so no temporary is allocated each step
-                torch._foreach_sub_(self._snapshot, sampled)
-                upd = torch._foreach_norm(self._snapshot)
+                torch._foreach_sub_(self._snapshot, self._update_sample())
+                upd = torch._foreach_norm(self._snapshot, 2, dtype=torch.float64)
             else:
-                upd = [torch.zeros((), device=w.device) for w in weights]
+                nan = torch.full((), float("nan"), device=device)
+                before = upd = [nan] * len(weights)
             grads = [p.grad for _, p in self._params]
-            present = [g.detach() for g in grads if g is not None]
-            g_present = iter(torch._foreach_norm(present)) if present else iter(())
-            g_norms, samples = [], []
-            for g in grads:
+            g_norms = self._norms([None if g is None else g.detach() for g in grads], "param_g")
+            samples = []
+            for i, g in enumerate(grads):
                 if g is None:
-                    g_norms.append(torch.full((), float("nan"), device=weights[0].device))
+                    g_norms[i] = torch.full((), float("nan"), device=device)
                     samples.append([])
                     continue
-                g_norms.append(next(g_present))
                 flat = g.detach().reshape(-1)
                 stride = sample_stride(flat.numel(), flat.numel(), self._grad.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
-            norms = torch.stack([t.float() for t in (*w_norms, *upd, *g_norms, *w_sample_norms)])
+            norms = torch.stack(
+                [t.to(torch.float64) for t in (*w_norms, *upd, *g_norms, *before)]
+            )
         return norms, samples
 
     def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
@@ -319,6 +343,7 @@ class Recorder:
             norms,
             samples,
             self._has_snapshot,
+            param_info=self._param_info,
         )
         host_stats = list(self._host_stats)
         if recorded:
@@ -345,7 +370,7 @@ class Recorder:
         self._pending_scalars.clear()
         self._pending_steps.clear()
         if self._worker is None:
-            self._worker = FlushWorker(self.writer, self._layer_ids)
+            self._worker = FlushWorker(self.writer, self._layer_ids, fast=self._fast)
         self._worker.submit(packet)
 
     def _register_layers(self) -> None:
