@@ -163,7 +163,11 @@ def train(
         with watch(
             model,
             writer=writer,
-            every=parse_schedule(config.every, total_steps=total),  # spread over the planned run
+            every=(  # the default spreads its points over the planned run
+                config.every
+                if callable(config.every)
+                else parse_schedule(config.every, total_steps=total)
+            ),
             exact=config.exact,
             meta={"model": {**run_meta["model"]}},
         ) as rec:
