@@ -12,10 +12,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from inspector.errors import InspectorError, StoreError
 from inspector.integrations.distributed import NullRecorder, plan_ranks
 from inspector.recorder.recorder import Recorder
 from inspector.recorder.schedule import parse_schedule
 from inspector.recorder.selection import ModuleSelection, unwrap_model
+from inspector.recorder.signals import sigterm_as_interrupt
 from inspector.store.schema import RunStatus
 from inspector.store.writer import RunWriter
 from probes.tensor_summary import DEFAULT_MAX_SAMPLE
@@ -72,8 +74,14 @@ def watch(
     recorded unscaled and skipped steps marked (scalar ``amp_skipped``). ``ranks``: under
     torch.distributed, "main" (rank 0 records, the others get a no-op recorder) or "all"
     (one run per rank, grouped). Leaving the block removes every hook, flushes what was
-    recorded and marks the run finished, failed or interrupted.
+    recorded and marks the run finished, failed or interrupted (also on SIGTERM), or
+    ``incomplete`` if the disk filled up (training goes on; recording stops).
     """
+    if not isinstance(model, nn.Module):
+        raise InspectorError(
+            f"inspector.watch() needs a torch.nn.Module, got {type(model).__name__}; "
+            "wrap a function in an nn.Module (its forward) to record it"
+        )
     plan = plan_ranks(model, run, ranks)  # DDP/torchrun: which rank records; FSDP refused
     if not plan.records:
         yield NullRecorder(model)  # this rank hooks nothing and writes nothing
@@ -93,19 +101,27 @@ def watch(
     if not own_writer:
         writer.set_meta(meta)
     was_training = {m: m.training for m in model.modules()}
-    recorder = Recorder(
-        model,
-        writer,
-        schedule=schedule,
-        select=selection,
-        max_sample=None if exact else max_sample,
-    )
+    try:
+        recorder = Recorder(
+            model,
+            writer,
+            schedule=schedule,
+            select=selection,
+            max_sample=None if exact else max_sample,
+        )
+    except BaseException as exc:  # e.g. a schedule that raises at step 0: no hooks are left
+        _end(writer, own_writer, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
     recorder.use_scaler(scaler)
     status, error = RunStatus.FINISHED, None
+    lost = None
     try:
-        yield recorder
-    except KeyboardInterrupt:
-        status = RunStatus.INTERRUPTED
+        with sigterm_as_interrupt() as term:
+            yield recorder
+        if term.received:  # a chained handler of the program's own took care of it
+            status = RunStatus.INTERRUPTED
+    except (KeyboardInterrupt, SystemExit) as exc:
+        status, error = RunStatus.INTERRUPTED, str(exc) or None
         raise
     except BaseException as exc:
         status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
@@ -113,10 +129,38 @@ def watch(
     finally:
         try:
             recorder.close()
+        except Exception as exc:  # the writer thread failed: the run did not keep its data
+            if status == RunStatus.FINISHED:
+                status, error = RunStatus.FAILED, str(exc)
         finally:
             for module, mode in was_training.items():
                 module.train(mode)
-            writer.set_meta({"steps": recorder.step_index})
-            writer.set_status(status, error)
-            if own_writer:
-                writer.close()
+            lost = writer.lost()
+            if status == RunStatus.FINISHED:
+                if lost or recorder.failure:
+                    status, error = RunStatus.FAILED, lost or recorder.failure
+                elif writer.degraded:
+                    status, error = RunStatus.INCOMPLETE, writer.degraded
+            final = {"steps": recorder.step_index, "notes": sorted(recorder.notes)}
+            _end(writer, own_writer, status, error, final)
+    if lost:
+        raise StoreError(f"{lost}; nothing of this run was kept")
+
+
+def _end(
+    writer: RunWriter,
+    own_writer: bool,
+    status: RunStatus,
+    error: str | None,
+    final: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the final status (best effort on a broken store) and close our own writer."""
+    try:
+        if final:
+            writer.set_meta(final)
+        writer.set_status(status, error)
+    except Exception:  # a deleted or damaged store: the caller reports why
+        pass
+    finally:
+        if own_writer:
+            writer.close()
