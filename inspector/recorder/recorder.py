@@ -8,6 +8,7 @@ device-to-host copy and hands it to a writer thread.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
@@ -15,6 +16,7 @@ from contextlib import contextmanager, suppress
 import torch
 from torch import nn
 
+from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
 from inspector.recorder.flush import FlushWorker, Piece, StepPacket, assemble, pack
@@ -28,6 +30,20 @@ from probes.unit_activity import active_units
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
+# Unrecorded steps' rows and scalars reach the disk at least this often (seconds), and at
+# least every MAX_PENDING_STEPS steps (bounded memory whatever the schedule).
+WRITE_SECONDS = 2.0
+MAX_PENDING_STEPS = 1000
+_is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+
+def _unrecordable(t: torch.Tensor) -> str | None:
+    """Why a tensor cannot be summarised (inference mode, torch.func transforms), or None."""
+    if t.is_inference():
+        return "forward passes under torch.inference_mode() are not recorded"
+    if _is_wrapped(t):
+        return "forward passes inside torch.func transforms (grad, vmap, ...) are not recorded"
+    return None
 
 
 def _idle_hook(*args: object) -> None:
@@ -48,7 +64,13 @@ class _ModuleHook:
         self.fn, self.name = fn, name
 
     def __call__(self, *args):
-        return self.fn(self.name, *args)
+        try:
+            return self.fn(self.name, *args)
+        except Exception as exc:  # recording must never break the user's training
+            owner = getattr(self.fn, "__self__", None)
+            if owner is not None:
+                owner._hook_failed(self.name, exc)
+            return None
 
     def __deepcopy__(self, memo: dict) -> Callable:
         return _idle_hook
@@ -110,8 +132,17 @@ class Recorder:
         # by the flush worker from the last recorded step (absent: robust path)
         self._fast: dict[tuple[str, str], bool] = {}
         self._param_info: dict = {}
-        self._attach()
-        self._arm(0)
+        self.write_interval = WRITE_SECONDS
+        self._last_write = self._last_time
+        self.notes: set[str] = set()  # one line per kind of skipped data (warned once)
+        self.failure: str | None = None  # why recording stopped early, if it did
+        self._stopped = False
+        try:
+            self._attach()
+            self._arm(0)
+        except BaseException:
+            self.remove_hooks()
+            raise
 
     # -- hook lifetime ----------------------------------------------------------------
     def _attach(self) -> None:
@@ -159,7 +190,19 @@ class Recorder:
         old = self._buf.get(key)
         self._buf[key] = summ if old is None else old.merge(summ)
 
+    def _note(self, text: str) -> None:
+        """Warn once per kind of skipped data; the notes are stored with the run."""
+        if text not in self.notes:
+            self.notes.add(text)
+            warnings.warn(f"inspector: {text}", RuntimeWarning, stacklevel=4)
+
+    def _hook_failed(self, name: str, exc: Exception) -> None:
+        self._note(f"a hook on {name!r} could not record ({type(exc).__name__}: {exc}); skipped")
+
     def _on_bn_pre(self, name: str, module: nn.Module, inputs) -> None:
+        inp = first_tensor(inputs)
+        if inp is not None and _unrecordable(inp):
+            return
         if self._live() and module.running_mean is not None:
             self._bn_running[name] = (module.running_mean.clone(), module.running_var.clone())
 
@@ -168,6 +211,10 @@ class Recorder:
             return
         out = first_tensor(output)
         if out is None or not out.is_floating_point():
+            return
+        skip = _unrecordable(out)
+        if skip:
+            self._note(skip)
             return
         if torch._C._current_graph_task_id() != -1:
             # a forward re-run inside backward (activation checkpointing): recorded on its
@@ -208,7 +255,7 @@ class Recorder:
             self._tensors[(name, "units")] = units if old is None else (old | units)
 
     def _on_grad(self, name: str, grad: torch.Tensor) -> None:
-        if self._closed or grad is None:
+        if self._closed or grad is None or _is_wrapped(grad):
             return
         if self.loss_scale is not None:  # AMP: hooks see S * g; record g (no host sync)
             grad = self.loss_scale.unscale(grad)
@@ -241,16 +288,18 @@ class Recorder:
             self.use_scaler(scalars.pop("scaler"))
         if self.loss_scale is not None:
             scalars = {**scalars, **amp_step(self.loss_scale)}
-        for key, value in scalars.items():
-            if value is None:
-                continue
-            if isinstance(value, torch.Tensor):
-                value = value.detach().reshape(-1)[:1]
-            self._pending_scalars.append((key, step, value))
+        values = [(key, _scalar(key, value)) for key, value in scalars.items() if value is not None]
+        if self._stopped:  # recording stopped (disk full, writer failed): training goes on
+            self.step_index += 1
+            return
+        self._pending_scalars += [(key, step, value) for key, value in values]
         if recorded:
             self._flush(step, now, duration)
         else:
             self._pending_steps.append((step, now, duration))
+            due = now - self._last_write + duration >= self.write_interval
+            if due or len(self._pending_steps) >= MAX_PENDING_STEPS:
+                self._flush(*self._pending_steps.pop(), recorded=False)
         observe = getattr(self.schedule, "observe", None)
         if observe is not None:
             observe(step, duration, recorded)
@@ -371,7 +420,28 @@ class Recorder:
         self._pending_steps.clear()
         if self._worker is None:
             self._worker = FlushWorker(self.writer, self._layer_ids, fast=self._fast)
+        self._last_write = now
+        if self._worker.error or self.writer.degraded:
+            self._stop_recording()
+            return
         self._worker.submit(packet)
+
+    def _stop_recording(self) -> None:
+        """The store cannot take more: remove hooks, warn once, let training go on."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._armed = False
+        self.remove_hooks()
+        if self.writer.degraded:
+            return  # the writer has warned (disk full); the run ends incomplete
+        error = (self._worker.error if self._worker else None) or "unknown error"
+        self.failure = f"writing the run failed: {error.strip().splitlines()[-1]}"
+        warnings.warn(
+            f"inspector: {self.failure}; recording stops, training continues",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
     def _register_layers(self) -> None:
         """Give new layers store ids; modules are ordered by first forward call."""
@@ -445,7 +515,28 @@ class Recorder:
                 error = self._worker.error
                 self._worker = None
                 if error:
-                    raise RuntimeError(f"inspector: writing the run failed: {error}")
+                    self.failure = self.failure or (
+                        f"writing the run failed: {error.strip().splitlines()[-1]}"
+                    )
+                    raise RuntimeError(f"inspector: {self.failure}")
+
+
+def _scalar(key: str, value: object) -> torch.Tensor | float:
+    """A ``rec.step()`` value as one number: a one-element tensor (kept on its device, no
+    sync) or a float. Anything else is the caller's mistake, reported at the call."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise InspectorError(
+                f"rec.step({key}=...) needs a single number, got a tensor of shape "
+                f"{tuple(value.shape)}; pass e.g. loss.mean() or loss.item()"
+            )
+        return value.detach().reshape(1)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InspectorError(
+            f"rec.step({key}=...) needs a number, got {type(value).__name__}"
+        ) from None
 
 
 def _units_of(module: nn.Module) -> int:
