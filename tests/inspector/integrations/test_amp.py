@@ -35,8 +35,8 @@ def train_amp(root, name: str, scaler, *, tell_inspector: bool, overflow_at: int
                 scaler.scale(loss * boost).backward()
                 scaler.step(opt)
                 scaler.update()
+            rec.step(loss=loss)  # reads .grad: before zero_grad
             opt.zero_grad()
-            rec.step(loss=loss)
     return inspector.open_run(rec.writer.dir)
 
 
@@ -59,6 +59,7 @@ def test_scaled_gradients_are_recorded_unscaled(tmp_path) -> None:
     np.testing.assert_allclose(
         grad_series(scaled, "g_norm", "param"), grad_series(reference, "g_norm", "param"), rtol=1e-6
     )
+    assert grad_series(scaled, "g_norm", "param").shape == (6, 5)
     steps, scale = scaled.scalar("amp_scale")
     assert steps.tolist() == [0, 1, 2, 3, 4] and set(scale.tolist()) == {2.0**16}
     assert scaled.scalar("amp_skipped")[1].tolist() == [0.0] * 5
@@ -83,8 +84,8 @@ def test_rec_step_scaler_argument_equals_watch_option(tmp_path) -> None:
             scaler.scale(nn.functional.cross_entropy(model(x), y)).backward()
             scaler.step(opt)
             scaler.update()
+            rec.step(scaler=scaler)  # reads .grad: before zero_grad
             opt.zero_grad()
-            rec.step(scaler=scaler)
     run = inspector.open_run(rec.writer.dir)
     assert run.scalar("amp_scale")[1].tolist() == [256.0, 256.0]
     assert "scaler" not in run.scalar_names()
