@@ -26,7 +26,7 @@ from inspector.store.writer import RunWriter
 from probes.batchnorm_gap import batchnorm_gap
 from probes.saturation import activation_bounds, can_die
 from probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary, sample_stride
-from probes.unit_activity import active_units
+from probes.unit_activity import active_units, unit_dim
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 BN_TYPES = (nn.modules.batchnorm._BatchNorm,)
@@ -132,6 +132,7 @@ class Recorder:
         # by the flush worker from the last recorded step (absent: robust path)
         self._fast: dict[tuple[str, str], bool] = {}
         self._param_info: dict = {}
+        self._producer: tuple[torch.Tensor, nn.Module] | None = None  # last output
         self.write_interval = WRITE_SECONDS
         self._last_write = self._last_time
         self.notes: set[str] = set()  # one line per kind of skipped data (warned once)
@@ -247,8 +248,11 @@ class Recorder:
                     self._host_stats.append((name, "bn_count_per_channel", float(per_channel)))
         plain = self._act_spec[name].bounds is None
         self._last_out = (out, out._version, summ) if plain else None
+        producer, self._producer = self._producer, (out, module)
         if can_die(module) and out.dim() >= 1:
-            channel_dim = 1 if out.dim() >= 2 else 0
+            inp = first_tensor(inputs)  # units follow the layer that fed this rectifier
+            fed_by = producer[1] if producer is not None and producer[0] is inp else None
+            channel_dim = unit_dim(fed_by, out.dim())
             self._unit_counts[name] = out.shape[channel_dim]
             units = active_units(out, channel_dim=channel_dim)
             old = self._tensors.get((name, "units"))
@@ -415,7 +419,7 @@ class Recorder:
         self._calls.clear()
         self._host_stats.clear()
         self._bn_running.clear()
-        self._last_out = None
+        self._last_out = self._producer = None
         self._pending_scalars.clear()
         self._pending_steps.clear()
         if self._worker is None:

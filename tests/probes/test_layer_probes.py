@@ -56,3 +56,21 @@ def test_activation_bounds_and_rectifiers():
     assert activation_bounds(nn.Hardtanh(-2, 3)) == (-2.0, 3.0)
     assert activation_bounds(nn.ReLU()) is None and activation_bounds(nn.GELU()) is None
     assert can_die(nn.ReLU()) and not can_die(nn.LeakyReLU())
+
+
+def test_unit_dim_follows_the_producing_layer():
+    from probes.unit_activity import unit_dim
+
+    assert unit_dim(nn.Linear(3, 4), 3) == 2 and unit_dim(nn.Linear(3, 4), 2) == 1
+    assert unit_dim(nn.Conv1d(3, 4, 1), 3) == 1 and unit_dim(nn.Conv2d(3, 4, 1), 4) == 1
+    assert unit_dim(nn.BatchNorm1d(4), 3) == 1 and unit_dim(nn.LayerNorm(4), 3) == 2
+    assert unit_dim(nn.LSTM(3, 4), 3) == 2
+    assert unit_dim(None, 4) == 1 and unit_dim(None, 3) == 2 and unit_dim(None, 1) == 0
+
+
+def test_active_units_on_the_last_dim_of_sequences():
+    x = torch.relu(torch.randn(4, 7, 32))
+    x[..., 4:] = 0  # 28 of 32 features dead at every position of every sequence
+    active = active_units(x, channel_dim=-1)
+    naive = [bool((x[..., f] > 0).any()) for f in range(32)]
+    assert active.tolist() == naive and int(active.sum()) == 4

@@ -214,3 +214,64 @@ def test_sampled_update_ratio_is_close_to_exact(tmp_path):
         exact = float((model[0].weight - before).norm() / before.norm())
     got = inspector.open_run(tmp_path / "upd").at_step("update_ratio", 0)["0.weight"]
     assert got == pytest.approx(exact, rel=0.1)
+
+
+class _Block(nn.Module):
+    """Transformer-style position-wise feed-forward: (B, L, F) -> Linear -> ReLU -> Linear."""
+
+    def __init__(self, width: int = 32, hidden: int = 32) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(width, 4, batch_first=True)
+        self.norm = nn.LayerNorm(width)
+        self.up = nn.Linear(width, hidden)
+        self.act = nn.ReLU()
+        self.down = nn.Linear(hidden, width)
+
+    def forward(self, x):
+        h = self.norm(x + self.attn(x, x, x, need_weights=False)[0])
+        return h + self.down(self.act(self.up(h)))
+
+
+def _kill(linear: nn.Linear, dead: slice) -> None:
+    with torch.no_grad():  # these units' pre-activations are < 0 for every input
+        linear.weight[dead] = 0.0
+        linear.bias[dead] = -1.0
+
+
+@pytest.mark.parametrize("case", ["linear_seq", "conv", "transformer"])
+def test_dead_units_are_features_of_linear_and_channels_of_conv(tmp_path, case):
+    torch.manual_seed(4)
+    if case == "linear_seq":  # Linear + ReLU applied per position of (B, L, F)
+        model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 3))
+        _kill(model[0], slice(4, None))
+        x, relu = torch.randn(8, 12, 16), "1"
+    elif case == "conv":
+        model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3))
+        with torch.no_grad():
+            model[0].weight[2:] = 0.0
+            model[0].bias[2:] = -1.0
+        x, relu = torch.randn(4, 3, 6, 6), "1"
+    else:
+        model = nn.Sequential(_Block())
+        _kill(model[0].up, slice(4, None))
+        x, relu = torch.randn(8, 12, 32), "0.act"
+    model(x)  # materialise lazy layers
+    seen = {}
+    handle = dict(model.named_modules())[relu].register_forward_hook(
+        lambda m, i, o: seen.setdefault("out", o.detach().clone())
+    )
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    out = seen["out"]
+    unit_axis = 1 if case == "conv" else out.dim() - 1
+    per_unit = out.movedim(unit_axis, 0).reshape(out.shape[unit_axis], -1)
+    expected = float((per_unit.amax(dim=1) <= 0).float().mean())
+    assert expected == {"linear_seq": 28 / 32, "conv": 6 / 8, "transformer": 28 / 32}[case]
+    with inspector.watch(model, run=case, root=tmp_path, every=1, exact=True) as rec:
+        model(x).sum().backward()
+        rec.step()
+    reader = inspector.open_run(tmp_path / case)
+    assert reader.at_step("dead_frac", 0)[relu] == pytest.approx(expected)
+    steps, active = reader.unit_activity(relu)
+    assert active.shape[1] == per_unit.shape[0]
