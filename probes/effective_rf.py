@@ -38,7 +38,7 @@ class ERFResult:
     erf: np.ndarray  # (H, W) float32, sums to 1
     mass_share: float
     erf_radius: float
-    erf_size: float  # 2 * radius + 1, comparable to a theoretical rf in pixels
+    erf_size: float  # 2 * radius + 1 (interpolated, not an integer), vs a theoretical rf
     center: tuple[float, float]  # gradient-mass centroid (row, col) in input pixels
     output_shape: tuple[int, ...]  # (C, h, w) of the layer
     unit: tuple[int, int]  # the centre unit's (row, col) in the layer output
@@ -161,8 +161,10 @@ def erf_radius(
     square "radius" makes ``2 * radius + 1`` directly comparable with it. (A Euclidean disc
     must reach into the corners to hold 95% of a near-uniform field, and would come out
     larger than the theoretical size it is compared with.) The centre defaults to the mass
-    centroid. The radius is interpolated linearly between the distances of successive pixels
-    (sorted by distance), so it is a continuous size.
+    centroid. Pixels come in shells of equal distance, so the mass inside a square is a step
+    function of its radius; the radius is interpolated linearly between successive shells
+    (mass assumed to grow evenly from one shell to the next), a continuous size rather than
+    the next shell's distance (which would round ``2 * radius + 1`` up to an odd integer).
     """
     total = float(erf.sum())
     if not total > 0:
@@ -172,14 +174,14 @@ def erf_radius(
     if center is None:
         center = (float((rows * p).sum()), float((cols * p).sum()))
     dist = np.maximum(np.abs(rows - center[0]), np.abs(cols - center[1])).ravel()
-    order = np.argsort(dist, kind="stable")
-    d, cum = dist[order], np.cumsum(p.ravel()[order])
-    k = int(np.searchsorted(cum, mass_share - 1e-12))
-    k = min(k, len(d) - 1)
+    levels, shell = np.unique(np.round(dist, 9), return_inverse=True)
+    cum = np.cumsum(np.bincount(shell, weights=p.ravel(), minlength=len(levels)))
+    k = min(int(np.searchsorted(cum, mass_share - 1e-12)), len(levels) - 1)
     if k == 0:
-        return float(d[0]), center
+        return float(levels[0]), center
     frac = (mass_share - cum[k - 1]) / max(cum[k] - cum[k - 1], 1e-300)
-    return float(d[k - 1] + frac * (d[k] - d[k - 1])), center
+    frac = min(max(frac, 0.0), 1.0)
+    return float(levels[k - 1] + frac * (levels[k] - levels[k - 1])), center
 
 
 def effective_rf(

@@ -130,3 +130,14 @@ def test_models_without_spatial_layers_are_refused():
         effective_rf(mlp, x)
     with pytest.raises(InspectorError, match="no module named"):
         effective_rf(conv_stack(1), x, layer="nope")
+
+
+def test_erf_size_is_interpolated_between_shells_not_rounded_to_odd():
+    """A uniform 9x9 square: shells hold (2d+1)^2/81 of the mass; 95% lies between d=3 and 4."""
+    m = np.zeros((17, 17))
+    m[4:13, 4:13] = 1.0
+    r, center = erf_radius(m, 0.95)
+    assert center == pytest.approx((8.0, 8.0))
+    inner = 49 / 81
+    assert r == pytest.approx(3 + (0.95 - inner) / (1 - inner))
+    assert 2 * r + 1 == pytest.approx(8.747, abs=1e-3)  # not 9: an honest continuous size

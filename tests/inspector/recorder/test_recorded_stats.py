@@ -275,3 +275,23 @@ def test_dead_units_are_features_of_linear_and_channels_of_conv(tmp_path, case):
     assert reader.at_step("dead_frac", 0)[relu] == pytest.approx(expected)
     steps, active = reader.unit_activity(relu)
     assert active.shape[1] == per_unit.shape[0]
+
+
+def test_update_ratio_divides_by_the_weights_before_the_step(tmp_path):
+    """A large step: ||w_after - w_before|| / ||w_before|| ~ 280 (over ||w_after|| it reads ~1)."""
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(8, 8, bias=False))
+    with torch.no_grad():
+        model[0].weight.mul_(1e-3)
+    before = model[0].weight.detach().double().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    with inspector.watch(model, run="big", root=tmp_path, every=1, exact=True) as rec:
+        model[0].weight.grad = -280 * before.norm() * torch.randn(8, 8).div(8)
+        model[0].weight.grad = model[0].weight.grad.float()
+        opt.step()
+        rec.step()
+    after = model[0].weight.detach().double()
+    truth = float((after - before).norm() / before.norm())
+    assert 200 < truth < 400
+    got = inspector.open_run(tmp_path / "big").at_step("update_ratio", 0)["0.weight"]
+    assert got == pytest.approx(truth, rel=1e-6)
