@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import nn
 
-from inspector.errors import ModelError
+from inspector.errors import InspectorError, ModelError
 
 
 def is_registry_name(target: str) -> bool:
@@ -36,7 +36,12 @@ def build_model(
                     f"{data_info.kind} input; pick a matching --data or model"
                 )
         kwargs = {**data_info.model_kwargs(), **model_args}
-        model = create_model(target, **kwargs)
+        try:
+            model = create_model(target, **kwargs)
+        except InspectorError:
+            raise
+        except Exception as exc:  # e.g. a negative size or a model too large for memory
+            raise ModelError(_build_failed(target, kwargs, exc)) from None
         meta = {"name": target, "kwargs": kwargs, "source": "registry"}
     elif ":" not in target and not target.endswith(".py"):
         from models import get_spec
@@ -50,3 +55,16 @@ def build_model(
     if not isinstance(model, nn.Module):
         raise ModelError(f"{target!r} did not produce an nn.Module (got {type(model).__name__})")
     return model, meta
+
+
+def _build_failed(target: str, kwargs: dict, exc: BaseException) -> str:
+    """One line for a registry model whose constructor raised (bad keyword, size, memory)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    if isinstance(exc, MemoryError) or "allocate" in text:
+        return (
+            f"model {target}({args}) does not fit in memory ({text}); "
+            "use a smaller --input-shape, width or depth"
+        )
+    hint = " (check the --model-arg names and values)" if isinstance(exc, TypeError) else ""
+    return f"building {target}({args}) failed: {type(exc).__name__}: {text}{hint}"

@@ -60,6 +60,13 @@ def _import_file(path: Path) -> ModuleType:
         raise ModelError(
             f"syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}"
         ) from None
+    except SystemExit as exc:  # sys.exit()/exit() at import time would end Inspector silently
+        sys.modules.pop(name, None)
+        where = _where(exc, [str(path)]) or str(path)
+        raise ModelError(
+            f"importing {path} called sys.exit({exc.code!r}) at {where}; "
+            'keep scripts\' top-level code under `if __name__ == "__main__":`'
+        ) from None
     except Exception as exc:
         sys.modules.pop(name, None)
         where = _where(exc, [str(path)]) or str(path)
@@ -82,6 +89,11 @@ def _import_module(dotted: str) -> ModuleType:
         error: Exception = exc
     except SyntaxError as exc:
         raise ModelError(f"syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}") from None
+    except SystemExit as exc:
+        raise ModelError(
+            f"importing {dotted} called sys.exit({exc.code!r}); keep scripts' top-level code "
+            'under `if __name__ == "__main__":`'
+        ) from None
     except Exception as exc:
         error = exc
     frames = [
@@ -151,6 +163,10 @@ def load_model(target: str | Callable[..., nn.Module], **kwargs: Any) -> nn.Modu
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     try:
         model = factory(**kwargs)
+    except SystemExit as exc:
+        where = _where(exc, [source])
+        at = f" at {where}" if where else ""
+        raise ModelError(f"{label}({args}) called sys.exit({exc.code!r}){at}") from None
     except Exception as exc:
         where = _where(exc, [source])
         at = f" at {where}" if where else ""

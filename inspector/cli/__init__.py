@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from inspector.errors import InspectorError
+from inspector.text_safety import escape_terminal
 
 # Sub-command modules, in the order they appear in --help.
 COMMAND_MODULES = [
@@ -27,8 +28,20 @@ COMMAND_MODULES = [
 ]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with Inspector's error style: one line, no usage dump, exit code 2.
+
+    Sub-command parsers inherit the class, so ``--lr nan`` on any command ends with
+    ``error: inspector run: argument --lr: must be a finite number, got nan``.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        hint = f" (see `{self.prog} --help`)"
+        self.exit(2, f"error: {self.prog}: {escape_terminal(message)}{hint}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="inspector",
         description="Architecture diagnostics and visualization for PyTorch.",
     )
@@ -46,14 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2, message already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
     try:
         return int(args.handler(args) or 0)
     except InspectorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # messages quote users' files and names: no escape sequence reaches the terminal
+        print(f"error: {escape_terminal(exc, keep_newlines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

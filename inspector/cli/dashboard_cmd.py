@@ -18,6 +18,7 @@ import time
 import webbrowser
 from pathlib import Path
 
+from inspector.cli.args import add_runs_root, port_int
 from inspector.errors import InspectorError
 from inspector.store import runs_root
 from inspector.store.paths import RUNS_ROOT_ENV
@@ -33,10 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start the dashboard (live while runs train). Example: "
         "inspector dashboard --runs-root runs --port 8501",
     )
+    add_runs_root(p)
     p.add_argument(
-        "--runs-root", default=None, help=f"folder of runs (default: ./runs or ${RUNS_ROOT_ENV})"
+        "--port", type=port_int, default=None, help="port (default: first free from 8501)"
     )
-    p.add_argument("--port", type=int, default=None, help="port (default: first free from 8501)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     p.set_defaults(handler=run)
 

@@ -54,6 +54,8 @@ SIZES = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from inspector.cli.args import add_runs_root, jobs_int
+
     p = sub.add_parser(
         "demo",
         help="small depth study on shapes, then the dashboard",
@@ -63,12 +65,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "2 CPU cores; rerunning reuses finished runs.",
     )
     p.add_argument("--no-dashboard", action="store_true", help="only print the tables")
-    p.add_argument(
-        "--runs-root", default=None, help="runs folder (default ./runs or $INSPECTOR_RUNS_ROOT)"
-    )
+    add_runs_root(p)
     p.add_argument(
         "--jobs",
-        type=int,
+        type=jobs_int,
         default=None,
         help="parallel worker processes (default: CPU cores, at most 4)",
     )

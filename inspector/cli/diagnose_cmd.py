@@ -12,7 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-from inspector.cli.args import add_training_args, parse_kv, parse_shape, train_config_from
+from inspector.cli.args import (
+    add_training_args,
+    parse_kv,
+    parse_shape,
+    parse_thresholds,
+    train_config_from,
+)
 from inspector.errors import InspectorError
 
 EXAMPLES = """examples:
@@ -77,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _thresholds(args: argparse.Namespace):
     from inspector.diagnosis import Thresholds
 
-    return Thresholds().with_overrides(parse_kv(args.threshold, "--threshold"))
+    return Thresholds().with_overrides(parse_thresholds(args.threshold))
 
 
 def _diagnose_recorded(args: argparse.Namespace):
@@ -103,7 +109,7 @@ def _diagnose_target(args: argparse.Namespace):
     from inspector.diagnose_api import diagnose, fit_images, shapes_options
     from inspector.model_build import build_model
 
-    shape = parse_shape(args.input_shape) if args.input_shape else None
+    shape = parse_shape(args.input_shape, args.batch_size) if args.input_shape else None
     options = parse_kv(args.data_arg, "--data-arg")
     if args.data == "shapes":
         options = shapes_options(shape, options)
@@ -139,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             "give a model TARGET to diagnose, or --run RUN_ID for a recorded "
             "run (not both); see `inspector diagnose --help`"
         )
+    _thresholds(args)  # a bad --threshold stops here, before a run is trained or changed
     diagnosis = _diagnose_recorded(args) if args.run else _diagnose_target(args)
     if args.json:
         json.dump({**diagnosis.to_dict(), "run_dir": diagnosis.run_dir}, sys.stdout, indent=2)

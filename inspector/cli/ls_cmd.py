@@ -6,13 +6,15 @@ import argparse
 import sys
 import time
 
+from inspector.cli.args import add_runs_root
 from inspector.store import runs_root
 from inspector.store.catalog import scan_runs
+from inspector.text_safety import escape_terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ls", help="list recorded runs")
-    p.add_argument("--runs-root", default=None)
+    add_runs_root(p)
     p.set_defaults(handler=run)
 
 
@@ -23,7 +25,10 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def run(args: argparse.Namespace) -> int:
     runs, unreadable = scan_runs(args.runs_root)
     for bad in unreadable:  # warn, never hide a run silently
-        print(f"warning: cannot read run {bad.path}: {bad.reason}", file=sys.stderr)
+        print(
+            escape_terminal(f"warning: cannot read run {bad.path}: {bad.reason}"),
+            file=sys.stderr,
+        )
     if not runs:
         print(
             f"no runs in {runs_root(args.runs_root)}; make one with `inspector demo` or "
@@ -32,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     header = ("run", "status", "model", "data", "steps", "loss", "acc", "test acc", "created")
     rows = [
-        (
-            r.id,
-            r.status,
-            r.model,
-            r.data,
+        (  # names come from users' models and metadata: no escape sequence reaches the tty
+            escape_terminal(r.id),
+            escape_terminal(r.status),
+            escape_terminal(r.model),
+            escape_terminal(r.data),
             str(r.steps),
             _fmt(r.final_loss, 4),
             _fmt(r.final_accuracy),

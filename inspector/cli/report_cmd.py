@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from inspector.cli.args import add_runs_root, output_file
 from inspector.errors import InspectorError
 
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o",
         "--output",
+        type=output_file,
         default=None,
         help="output file (default: report-<run or study>.<format> here; "
         "the format follows its suffix unless --format is given)",
@@ -36,9 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "columns run,kind,layer,stat,step,value; md: a Markdown summary for an issue",
     )
     p.add_argument("--title", default=None, help="report title")
-    p.add_argument(
-        "--runs-root", default=None, help="runs folder (default ./runs or $INSPECTOR_RUNS_ROOT)"
-    )
+    add_runs_root(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(handler=run)
 
@@ -51,15 +51,19 @@ def run(args: argparse.Namespace) -> int:
             "give one or more runs (ids from `inspector ls`) or --study STUDY, e.g. "
             "`inspector report <run id> -o report.html`"
         )
-    path = write_report(
-        args.runs,
-        study=args.study,
-        output=args.output,
-        fmt=args.format,
-        title=args.title,
-        root=args.runs_root,
-        force=args.force,
-    )
+    try:
+        path = write_report(
+            args.runs,
+            study=args.study,
+            output=args.output,
+            fmt=args.format,
+            title=args.title,
+            root=args.runs_root,
+            force=args.force,
+        )
+    except OSError as exc:  # a folder we may not write in (/proc, read-only, disk full)
+        where = args.output or exc.filename or "the report"
+        raise InspectorError(f"cannot write {where}: {exc.strerror or exc}") from None
     size = path.stat().st_size
     print(f"wrote {path} ({_size(size)})")
     return 0

@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import Any
 
-from inspector.cli.args import parse_kv, parse_shape
+from inspector.cli.args import count_int, parse_kv, parse_shape
 from inspector.errors import InspectorError
 
 GENERATED = ("shapes", "sequence")  # cheap to make; a few examples are enough for a summary
@@ -46,13 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="where torchvision datasets live")
     p.add_argument(
         "--num-classes",
-        type=int,
+        type=count_int,
         default=10,
         help="classes for registry models when only --input-shape is given",
     )
     p.add_argument(
         "--vocab-size",
-        type=int,
+        type=count_int,
         default=None,
         help="inputs are token ids in [0, N) (sequence models with --input-shape L)",
     )

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import torch
 
+from inspector import validation
 from inspector.errors import InspectorError
 
 
@@ -43,14 +44,30 @@ class TrainConfig:
     exact: bool = False
 
     def __post_init__(self) -> None:
-        if self.steps is not None and self.steps < 1:
-            raise InspectorError(f"--steps must be >= 1, got {self.steps}")
-        if self.epochs is not None and self.epochs <= 0:
-            raise InspectorError(f"--epochs must be > 0, got {self.epochs}")
-        if self.batch_size < 1:
-            raise InspectorError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.lr <= 0:
-            raise InspectorError(f"--lr must be > 0, got {self.lr}")
+        """Refuse values that would crash later or train silently wrong (a NaN learning
+        rate, a negative clip norm that flips the gradient) before any run folder exists.
+        The CLI checks the same ranges with the same functions (``inspector.validation``)."""
+        check = validation
+        if self.steps is not None:
+            check.integer("steps (--steps)", self.steps, 1, check.MAX_STEPS)
+        if self.epochs is not None:
+            check.positive("epochs (--epochs)", self.epochs)
+        check.integer("batch_size (--batch-size)", self.batch_size, 1)
+        check.positive("lr (--lr)", self.lr)
+        check.momentum("momentum (--momentum)", self.momentum)
+        check.non_negative("weight_decay (--weight-decay)", self.weight_decay)
+        check.seed("seed (--seed)", self.seed)
+        if self.clip_grad_norm is not None:
+            check.positive("clip_grad_norm (--clip)", self.clip_grad_norm)
+        if not callable(self.every):
+            from inspector.recorder.schedule import parse_schedule
+
+            check.schedule("every (--every)", self.every)
+            parse_schedule(self.every)  # unknown kinds ("abc") fail here, not in a run folder
+        if self.eval_every is not None:
+            check.integer("eval_every", self.eval_every, 1)
+        if self.eval_batches is not None:
+            check.integer("eval_batches", self.eval_batches, 1)
         try:
             object.__setattr__(self, "optimizer", OptimizerName(str(self.optimizer).lower()))
         except ValueError:
