@@ -10,7 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector.cli.args import parse_kv, parse_value
+from inspector.cli.args import (
+    add_runs_root,
+    batch_int,
+    count_int,
+    jobs_int,
+    momentum_float,
+    parse_kv,
+    positive_float,
+    schedule_text,
+    steps_int,
+)
 from inspector.errors import InspectorError
 from inspector.study.grid import csv_values
 
@@ -32,17 +42,22 @@ HEADLINES = (
 def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> None:
     g = p.add_argument_group("training (shared by every run of the study)")
     g.add_argument(
-        "--steps", type=int, default=steps, help=f"optimizer steps per run (default {steps})"
+        "--steps", type=steps_int, default=steps, help=f"optimizer steps per run (default {steps})"
     )
-    g.add_argument("--seeds", type=int, default=1, help="seeds per configuration (0..K-1)")
-    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--seeds", type=count_int, default=1, help="seeds per configuration (0..K-1)")
+    g.add_argument("--batch-size", type=batch_int, default=64)
     g.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
-    g.add_argument("--lr", type=float, default=lr, help=f"SGD learning rate (default {lr})")
-    g.add_argument("--momentum", type=float, default=0.9)
-    g.add_argument("--every", default=None, help="record every N steps (default: overhead budget)")
+    g.add_argument("--lr", type=positive_float, default=lr, help=f"learning rate (default {lr})")
+    g.add_argument("--momentum", type=momentum_float, default=0.9, help="in [0, 1)")
+    g.add_argument(
+        "--every",
+        type=schedule_text,
+        default=None,
+        help="record every N steps (default: overhead budget)",
+    )
     g.add_argument(
         "--loss-threshold",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="loss for the steps-to-threshold metric (default 1.0)",
     )
@@ -51,7 +66,7 @@ def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> N
         default="auto",
         help="auto | cpu | cuda[:N] | mps (runs are sequential on a GPU)",
     )
-    g.add_argument("--jobs", type=int, default=1, help="parallel worker processes on CPU")
+    g.add_argument("--jobs", type=jobs_int, default=1, help="parallel worker processes on CPU")
     d = p.add_argument_group("data")
     d.add_argument("--data", default="shapes", help="dataset name (default shapes)")
     d.add_argument(
@@ -67,9 +82,7 @@ def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> N
         choices=HEADLINES,
         help="headline metric of the table (default final_loss)",
     )
-    p.add_argument(
-        "--runs-root", default=None, help="runs folder (default ./runs or $INSPECTOR_RUNS_ROOT)"
-    )
+    add_runs_root(p)
     p.add_argument(
         "--name",
         default=None,
@@ -103,7 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     depth.add_argument("--skip", default="none,residual", help="none,residual")
     depth.add_argument("--norm", default="none", help="none,batch,layer")
     depth.add_argument("--act", default="tanh", help="tanh,sigmoid,relu,leaky_relu,gelu")
-    depth.add_argument("--width", type=int, default=None, help="channels/units per layer")
+    depth.add_argument("--width", type=count_int, default=None, help="channels/units per layer")
     depth.add_argument(
         "--model-arg", action="append", metavar="K=V", help="other fixed model keyword"
     )
@@ -139,13 +152,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     zoo.set_defaults(handler=run_zoo)
 
     ls = kinds.add_parser("ls", help="list stored studies")
-    ls.add_argument("--runs-root", default=None)
+    add_runs_root(ls)
     ls.set_defaults(handler=run_ls)
 
     show = kinds.add_parser("show", help="print the tables of a stored study")
     show.add_argument("study", help="study id or folder")
     show.add_argument("--metric", default=None, choices=HEADLINES)
-    show.add_argument("--runs-root", default=None)
+    add_runs_root(show)
     show.set_defaults(handler=run_show)
     p.set_defaults(handler=lambda args: (p.print_help(), 0)[1])
 
@@ -155,7 +168,7 @@ def _spec_kwargs(args: argparse.Namespace) -> dict:
         raise InspectorError(f"--steps must be >= 1, got {args.steps}")
     if args.seeds < 1:
         raise InspectorError(f"--seeds must be >= 1, got {args.seeds}")
-    every = parse_value(args.every) if args.every is not None else None
+    every = args.every  # already N (int) or a checked schedule string (schedule_text)
     return dict(
         data=args.data,
         data_options=parse_kv(args.data_arg, "--data-arg"),
