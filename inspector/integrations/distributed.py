@@ -130,10 +130,13 @@ class RankPlan:
 
 def plan_ranks(model: nn.Module, run: str | None, ranks: str | RecordRanks) -> RankPlan:
     """Rank 0 records by default; ``ranks="all"``: every rank, runs ``<name>-rank<r>`` with
-    meta ``{"group": id, "rank": r, "world_size": n}``. FSDP models are refused here."""
+    meta ``{"group": id, "rank": r, "world_size": n}``. Models that cannot be recorded (FSDP,
+    ``torch.compile(fullgraph=True)``) are refused here, before any run folder exists."""
+    from inspector.integrations.compiled import check_compiled
     from inspector.recorder.selection import unwrap_model
 
     check_not_sharded(model)
+    check_compiled(model)
     policy = parse_ranks(ranks)
     info = rank_info()
     if info is None:
