@@ -64,9 +64,10 @@ def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> N
     g.add_argument(
         "--device",
         default="auto",
-        help="auto | cpu | cuda[:N] | mps (runs are sequential on a GPU)",
+        help="auto | cpu | cuda[:N] | mps (--runs-per-gpu N shares a GPU between N runs)",
     )
     g.add_argument("--jobs", type=jobs_int, default=1, help="parallel worker processes on CPU")
+    _executor_args(p)
     d = p.add_argument_group("data")
     d.add_argument("--data", default="shapes", help="dataset name (default shapes)")
     d.add_argument(
@@ -89,6 +90,56 @@ def _common(p: argparse.ArgumentParser, steps: int = 150, lr: float = 0.05) -> N
         help="study id (default: derived from the arguments; rerun the same command to resume)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    from inspector.cli.args import jobs_int, non_negative_float, positive_float
+
+    e = p.add_argument_group("where the runs execute")
+    e.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "ray"],
+        help="local (this machine) or ray (each run a Ray task; pip install 'inspector[ray]')",
+    )
+    e.add_argument(
+        "--runs-per-gpu",
+        type=jobs_int,
+        default=1,
+        help="local executor on GPUs: runs sharing one GPU at a time (default 1)",
+    )
+    e.add_argument(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join (default $RAY_ADDRESS, else a private local Ray instance)",
+    )
+    e.add_argument("--cpus-per-run", type=positive_float, default=1.0, help="Ray: CPUs per run")
+    e.add_argument(
+        "--gpus-per-run",
+        type=non_negative_float,
+        default=0.0,
+        help="Ray: GPUs per run (0.5 packs two)",
+    )
+    e.add_argument(
+        "--no-shared-fs",
+        action="store_true",
+        help="Ray: workers do not see --runs-root; ship each finished run back to it "
+        "(default: detected per run)",
+    )
+
+
+def _executor(args: argparse.Namespace):
+    """The Ray executor when asked for; None means the local one."""
+    if args.executor != "ray":
+        return None
+    from inspector.study.executors.ray_executor import RayExecutor
+
+    return RayExecutor(
+        address=args.ray_address,
+        cpus_per_run=args.cpus_per_run,
+        gpus_per_run=args.gpus_per_run,
+        shared_fs=not args.no_shared_fs,
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -263,6 +314,8 @@ def _run(spec, args: argparse.Namespace) -> int:
         name=args.name,
         jobs=args.jobs,
         quiet=args.quiet,
+        executor=_executor(args),
+        runs_per_gpu=args.runs_per_gpu,
         command=" ".join(["inspector", *sys.argv[1:]]),
     )
     print(study_report(study, args.metric))

@@ -16,11 +16,12 @@ from typing import Any
 from torch import nn
 
 from inspector.errors import InspectorError
-from inspector.recorder.selection import COMPILED_ATTR
 
 
 def compiled_wrappers(model: nn.Module) -> list[nn.Module]:
     """Every torch.compile wrapper (OptimizedModule) at or below ``model``."""
+    from inspector.recorder.selection import COMPILED_ATTR  # lazy: the recorder imports us
+
     return [
         m
         for m in model.modules()
