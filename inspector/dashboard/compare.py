@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.dashboard import data, state
+from inspector.figures.lines import XAxis
 
 PREFERRED = [
     "loss",
@@ -49,9 +50,17 @@ def render() -> None:
     if not options:
         state.note("These runs have nothing recorded to compare yet.")
         return
-    signal = st.selectbox("Signal", options)
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+    signal = c1.selectbox("Signal", options)
+    smoothing = c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing")
+    x_axis = c3.radio("x axis", list(XAxis), key="compare_x")
+    group = c4.toggle(
+        "Group seeds",
+        value=False,
+        help="Runs that differ only in their seed as one mean line with a min..max band",
+    )
     state.show(
-        data.compare_figure(paths, signal),
+        data.compare_figure(paths, signal, smoothing, str(x_axis), group),
         f"None of these runs recorded `{signal}`.",
         key="compare",
     )

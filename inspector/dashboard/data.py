@@ -17,8 +17,8 @@ from inspector import figures
 from inspector.errors import StoreError
 from inspector.figures.access import bn_layers
 from inspector.figures.kernels import kernel_layers, kernel_steps
-from inspector.figures.receptive_field import erf_layers
-from inspector.figures.saliency import saliency_methods, saliency_summary
+from inspector.figures.receptive_field import erf_layers, receptive_field_applies
+from inspector.figures.saliency import blank_methods, saliency_methods, saliency_summary
 from inspector.figures.tables import architecture_totals, findings
 from inspector.store import RunReader, list_runs, runs_root
 from inspector.store.schema import DB_NAME
@@ -74,8 +74,10 @@ HELPERS = {
     "kernel_layers": kernel_layers,
     "kernel_steps": kernel_steps,
     "erf_layers": erf_layers,
+    "receptive_field_applies": receptive_field_applies,
     "saliency_summary": saliency_summary,
     "saliency_methods": saliency_methods,
+    "blank_methods": blank_methods,
     "bn_layers": bn_layers,
     "findings": findings,
     "architecture_totals": architecture_totals,
@@ -121,9 +123,10 @@ def _multi(name: str, keyed: tuple, args: tuple) -> Any:
     return getattr(figures, name)(readers, *args)
 
 
-def compare_figure(paths: dict[str, str], stat: str) -> Any:
+def compare_figure(paths: dict[str, str], stat: str, *options: Any) -> Any:
+    """``figures.compare_runs(readers, stat, *options)``, cached per runs' versions."""
     keyed = tuple((label, str(p), run_version(p)) for label, p in paths.items())
-    return _multi("compare_runs", keyed, (stat,))
+    return _multi("compare_runs", keyed, (stat, *options))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from inspector.dashboard import data, state
+from inspector.dashboard import commands, data, state
 
 
 def render() -> None:
@@ -19,7 +19,8 @@ def render() -> None:
     if not layers:
         state.note(
             "No kernel snapshots in this run (they are saved for conv layers by the "
-            "training harness: `inspector run ...`)."
+            "training harness, e.g. "
+            f"`{commands.run_command(data.root().resolve(), commands.NO_BN_MODEL)}`)."
         )
         return
     layer = st.selectbox("Conv layer", layers)

@@ -42,10 +42,19 @@ def pages() -> dict[str, list]:
     for section, views in VIEWS.items():
         out[section] = []
         for name, title, icon in views:
-            page = st.Page(page_path(name), title=title, icon=icon, url_path=name, default=first)
+            # The landing page is served at "/" (Streamlit gives the default page no path of
+            # its own), so its own path is another one and a hidden twin answers
+            # /<name>: deep links such as /overview?run=... then open the view.
+            url = f"{name}-home" if first else name
+            page = st.Page(page_path(name), title=title, icon=icon, url_path=url, default=first)
+            if first:
+                twin = st.Page(page_path(name), title=title, url_path=name, visibility="hidden")
+                out.setdefault("", []).append(twin)
             first = False
             _PAGES[name] = page
             out[section].append(page)
+    hidden = out.pop("", [])
+    out[next(iter(VIEWS))] += hidden
     return out
 
 

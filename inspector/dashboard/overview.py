@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from inspector.dashboard import data, nav, state
+from inspector.dashboard import commands, data, nav, state
+from inspector.figures.lines import XAxis
 from inspector.figures.tables import SEVERITY_ICON
+from inspector.text_safety import escape_markdown as md
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -19,16 +21,28 @@ def render() -> None:
         return
     meta = data.helper("meta", ctx.path)
     model = meta.get("model") or {}
-    cols = st.columns(5)
-    cols[0].metric("model", ctx.summary.get("model") or "?")
-    cols[1].metric("parameters", f"{model.get('params', 0):,}" if model.get("params") else "–")
-    cols[2].metric("final loss", _fmt(ctx.summary.get("final_loss")))
-    cols[3].metric("train accuracy", _fmt(ctx.summary.get("final_accuracy"), 3))
-    cols[4].metric("test accuracy", _fmt(ctx.summary.get("test_accuracy"), 3))
 
     def curves() -> None:
+        # inside the live fragment: headline numbers refresh with the curves
+        now = state.fresh_summary(ctx.id, ctx.summary)
+        cols = st.columns(5)
+        cols[0].metric("model", now.get("model") or "?")
+        cols[1].metric("parameters", f"{model.get('params', 0):,}" if model.get("params") else "–")
+        cols[2].metric("final loss", _fmt(now.get("final_loss")))
+        cols[3].metric("train accuracy", _fmt(now.get("final_accuracy"), 3))
+        cols[4].metric("test accuracy", _fmt(now.get("test_accuracy"), 3))
+        c1, c2 = st.columns([3, 2])
+        smoothing = c1.slider(
+            "Smoothing (EMA, as in TensorBoard; the raw curve stays faint)",
+            0.0,
+            0.99,
+            0.6,
+            0.01,
+            key="overview_smoothing",
+        )
+        x_axis = c2.radio("x axis", list(XAxis), horizontal=True, key="overview_x")
         state.show(
-            data.figure("loss_accuracy", ctx.path),
+            data.figure("loss_accuracy", ctx.path, smoothing=smoothing, x=str(x_axis)),
             "No loss or accuracy logged for this run (pass them to `rec.step(loss=...)`).",
             key="overview_curves",
         )
@@ -75,22 +89,22 @@ def findings_section(ctx: state.RunContext) -> None:
     if verdict is None and not items:
         state.note(
             "No diagnosis recorded for this run yet (it is written when a run closes; "
-            f"run `inspector diagnose {ctx.id}` to add it)."
+            f"run `{commands.diagnose_command(data.root().resolve(), ctx.id)}` to add it)."
         )
         return
     if verdict:
-        st.markdown(f"**Verdict:** {verdict}")
+        st.markdown(f"**Verdict:** {md(verdict)}")
     if not items:
         st.success("No problems found.")
     for f in items:
         severity = str(f.get("severity", "info"))
         with st.container(border=True):
             st.markdown(
-                f"{SEVERITY_ICON.get(severity, '')} **{f.get('title') or f.get('rule')}**"
-                f" · `{severity}` · rule `{f.get('rule', '')}`"
+                f"{SEVERITY_ICON.get(severity, '')} **{md(f.get('title') or f.get('rule'))}**"
+                f" · {md(severity)} · rule {md(f.get('rule', ''))}"
             )
-            if f.get("message"):
-                st.write(f["message"])
+            if f.get("message"):  # names in findings come from users' models: shown literally
+                st.markdown(md(f["message"], inline=False))
             details = []
             if f.get("layers"):
                 details.append(
@@ -109,9 +123,9 @@ def findings_section(ctx: state.RunContext) -> None:
                     )
                 )
             if details:
-                st.caption(" · ".join(details))
+                st.caption(md(" · ".join(details)))
             if f.get("fix"):
-                st.markdown(f"**Fix:** {f['fix']}")
+                st.markdown(f"**Fix:** {md(f['fix'])}")
             view = f.get("view") or "overview"
             if view != "overview":
                 nav.link(view, f"Evidence: {nav.VIEW_TITLES.get(view, view)} →", run=ctx.id)

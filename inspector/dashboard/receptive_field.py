@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from inspector.dashboard import data, state
+from inspector.dashboard import commands, data, state
 
 
 def render() -> None:
@@ -15,6 +15,13 @@ def render() -> None:
         "and how much it actually uses (the effective receptive field).",
     )
     if ctx is None:
+        return
+    if data.helper("receptive_field_applies", ctx.path) is False:
+        state.note(
+            "Receptive fields do not apply to this model: it has no convolution or pooling "
+            "layer, so every unit of its first fully connected layer already sees the whole "
+            "input. Pick a convolutional run in the sidebar to use this view."
+        )
         return
     state.show(
         data.figure("receptive_field_growth", ctx.path),
@@ -26,7 +33,8 @@ def render() -> None:
     if not layers:
         state.note(
             "No effective receptive field maps in this run (computed for image models "
-            "at the start and the end of `inspector run ...`)."
+            "at the start and the end of a harness run, e.g. "
+            f"`{commands.run_command(data.root().resolve(), commands.NO_BN_MODEL)}`)."
         )
         return
     layer = st.selectbox("Layer", layers, index=len(layers) - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from inspector.dashboard import data, state
+from inspector.dashboard import commands, data, state
 
 
 def render() -> None:
@@ -18,8 +18,9 @@ def render() -> None:
         return
     if not data.helper("saliency_methods", ctx.path):
         state.note(
-            "No saliency maps in this run (they are computed at the end of "
-            "`inspector run ...` on image data)."
+            "No saliency maps in this run (they are computed at the end of a harness run "
+            "on image data, e.g. "
+            f"`{commands.run_command(data.root().resolve(), commands.NO_BN_MODEL)}`)."
         )
         return
     count = st.slider("Images", 1, 8, 4)
@@ -28,6 +29,8 @@ def render() -> None:
         "No probe images stored for this run.",
         key="saliency_grid",
     )
+    for method, why in (data.helper("blank_methods", ctx.path) or {}).items():
+        state.note(f"**{method}** maps are blank: {why}.")
     summary = data.helper("saliency_summary", ctx.path) or {}
     labels, preds = summary.get("labels") or [], summary.get("predictions") or []
     names = summary.get("class_names") or []

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from inspector.dashboard import data
+from inspector.dashboard import commands, data
+from inspector.text_safety import escape_markdown as md
 
 RUN_KEY = "inspector_run"  # the run every view shows (plain session state)
 PICKER_KEY = "inspector_run_picker"  # the sidebar selectbox
 COMPARE_KEY = "inspector_compare"  # runs chosen on the Runs page for Compare
+UNKNOWN_KEY = "inspector_unknown_run"  # a ?run= that names no run (said on the page)
 LIVE_EVERY = "3s"  # refresh period of a running run's charts
 
 HOWTO = """\
@@ -23,13 +25,15 @@ HOWTO = """\
 Make one, then come back (this page refreshes on its own):
 
 ```bash
-inspector demo                                            # a few small runs + a study
-inspector run --model lenet5_bn --data shapes --steps 300  # one run
+{demo}  # a few small runs + a study
+{run}  # one run
 ```
 
-Or record your own training loop with `with inspector.watch(model) as rec: ... rec.step(loss=loss)`.
-Point the dashboard elsewhere with `inspector dashboard --runs-root DIR`.
+Or record your own training loop with `with inspector.watch(model) as rec: ... rec.step(loss=loss)`
+(pass `root="{root}"` to `watch` so the run lands here). Watch another folder with
+`{other}`.
 """
+
 
 STATUS_BADGE = {
     "running": ":green[:material/play_circle:] running",
@@ -66,7 +70,14 @@ def page(title: str, caption: str | None = None) -> RunContext | None:
 
 
 def empty_state() -> None:
-    st.info(HOWTO.format(root=data.root().resolve()), icon=":material/lightbulb:")
+    root = data.root().resolve()
+    text = HOWTO.format(
+        root=root,
+        demo=commands.demo_command(root),
+        run=commands.run_command(root),
+        other=commands.dashboard_command("DIR"),
+    )
+    st.info(text, icon=":material/lightbulb:")
     st.fragment(lambda: _wait_for_runs(), run_every="5s")()
 
 
@@ -83,12 +94,20 @@ def select_run(run_id: str) -> None:
 
 def _picked() -> None:
     st.session_state[RUN_KEY] = st.session_state[PICKER_KEY]
+    st.session_state.pop(UNKNOWN_KEY, None)
 
 
 def current_run_id(ids: list[str]) -> str:
-    for candidate in (st.session_state.get(RUN_KEY), st.query_params.get("run")):
-        if candidate in ids:
-            return candidate
+    """The run the session shows: the one picked, else ``?run=`` when it exists, else the
+    newest (and an unknown ``?run=`` is remembered so the page can say so)."""
+    picked = st.session_state.get(RUN_KEY)
+    if picked in ids:
+        return picked
+    asked = st.query_params.get("run")
+    if asked in ids:
+        return asked
+    if asked and picked is None:
+        st.session_state[UNKNOWN_KEY] = asked
     return ids[0]
 
 
@@ -101,6 +120,13 @@ def sidebar(rows: list[dict]) -> RunContext:
     # RUN_KEY is the truth (widget state does not survive a page switch); the picker's
     # callback writes the user's choice there before the page runs.
     st.session_state[PICKER_KEY] = current
+    unknown = st.session_state.get(UNKNOWN_KEY)
+    if unknown:
+        st.warning(
+            f"No run {md(unknown)} under `{data.root().resolve()}`: showing the newest run, "
+            f"`{current}`, instead. Pick one in the sidebar.",
+            icon=":material/search_off:",
+        )
     with st.sidebar:
         picked = st.selectbox(
             "Run",
@@ -108,18 +134,32 @@ def sidebar(rows: list[dict]) -> RunContext:
             key=PICKER_KEY,
             on_change=_picked,
             format_func=lambda i: f"{i} · {by_id[i].get('model')} · {by_id[i].get('status')}",
+            help="Newest first: run id · model · status",
         )
         st.session_state[RUN_KEY] = picked
         if st.query_params.get("run") != picked:
             st.query_params["run"] = picked
         summary = by_id[picked]
         status = data.status(summary["path"])
-        st.caption(
-            f"{STATUS_BADGE.get(status, status)} · {summary.get('data')} · "
-            f"{summary.get('steps')} steps"
-        )
+        every = LIVE_EVERY if status == "running" else None
+        st.fragment(lambda: _run_caption(summary), run_every=every)()
         report_button([summary["path"]], picked)
     return RunContext(picked, summary["path"], summary, status)
+
+
+def fresh_summary(run_id: str, fallback: dict) -> dict:
+    """The run's summary as listed now (a live run's steps and metrics move)."""
+    return next((r for r in data.runs(str(data.root())) if r["id"] == run_id), fallback)
+
+
+def _run_caption(summary: dict) -> None:
+    """Full id (the picker may cut it), model, status, data and step count; refreshed."""
+    now = fresh_summary(summary["id"], summary)
+    status = data.status(summary["path"])
+    st.caption(
+        f"`{now['id']}`  \n{md(now.get('model'))} · {STATUS_BADGE.get(status, status)} · "
+        f"{md(now.get('data'))} · {now.get('steps')} steps"
+    )
 
 
 # ---- Download report: helper G's inspector.report.build_html_report -----------------------

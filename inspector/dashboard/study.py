@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from inspector.dashboard import data, state
+from inspector.dashboard import commands, data, state
 from inspector.figures.study import runs_in_cell, scalar_metrics
 
 HOWTO = """\
@@ -13,8 +13,8 @@ HOWTO = """\
 activation) and ranks their trainability:
 
 ```bash
-inspector study depth --model plain_cnn --depths 2,8,16 --steps 60
-inspector demo          # includes a small study
+{study}
+{demo}  # includes a small study
 ```
 """
 
@@ -28,7 +28,9 @@ def render() -> None:
         state.sidebar(rows)
     studies = data.studies(root)
     if not studies:
-        st.info(HOWTO, icon=":material/lightbulb:")
+        where = data.root().resolve()
+        text = HOWTO.format(study=commands.study_command(where), demo=commands.demo_command(where))
+        st.info(text, icon=":material/lightbulb:")
         return
     studies = list(reversed(studies))  # newest first
     by_id = {s["id"]: s for s in studies}
@@ -62,11 +64,14 @@ def render() -> None:
     ids = selected or [c["run_id"] for c in study["cells"] if c.get("run_id")]
     paths = {i: run_paths[i] for i in ids if i in run_paths}
     missing = [i for i in ids if i not in run_paths]
+    cells = _selected_cells(event)
     st.subheader(
-        "Curves of the selected cells"
+        f"Curves of the {len(cells)} selected cell{'s' if len(cells) != 1 else ''}"
         if selected
-        else "Curves of every cell (select cells in the heatmap to narrow down)"
+        else "Curves of every cell (click or box-select cells in the heatmap to narrow down)"
     )
+    if selected:
+        st.caption(" · ".join(f"{y}, {x}" for y, x in cells))
     scalar = st.radio("Curve", ["loss", "accuracy", "test_accuracy"], horizontal=True)
     state.show(
         data.study_curves(study, paths, scalar) if paths else None,
@@ -94,14 +99,21 @@ def render() -> None:
     )
 
 
-def _selected_runs(study: dict, event) -> list[str]:
-    points = []
+def _points(event) -> list[dict]:
     try:
-        points = event.selection.points if event else []
+        return list(event.selection.points) if event else []
     except AttributeError:
-        points = []
+        return []
+
+
+def _selected_cells(event) -> list[tuple[str, str]]:
+    """(depth label, variant) of each selected heatmap cell, in selection order."""
+    return list(dict.fromkeys((str(p.get("y")), str(p.get("x"))) for p in _points(event)))
+
+
+def _selected_runs(study: dict, event) -> list[str]:
     out: list[str] = []
-    for p in points:
+    for p in _points(event):
         for run_id in runs_in_cell(study, str(p.get("y")), str(p.get("x"))):
             if run_id not in out:
                 out.append(run_id)

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from inspector.figures.access import short_names, thin_index
+from inspector.figures.lines import gapped
 from inspector.figures.theme import (
     HIST_SCALE,
     MAX_COLUMNS,
@@ -14,6 +15,8 @@ from inspector.figures.theme import (
     SEQUENTIAL,
     colour,
     note_annotation,
+    recorded_step_axis,
+    step_labels,
     styled,
 )
 from inspector.store.reader import HIST_SCALE as KIND_SCALE
@@ -69,7 +72,7 @@ def activation_histogram_heatmap(reader, layer: str, kind: str = "act") -> go.Fi
     fig = go.Figure(
         go.Heatmap(
             z=np.round(z, 2),
-            x=steps,
+            x=step_labels(steps),
             y=labels,
             colorscale=HIST_SCALE,
             zmin=-4,
@@ -85,7 +88,7 @@ def activation_histogram_heatmap(reader, layer: str, kind: str = "act") -> go.Fi
     )
     axis = "value (symlog bins)" if KIND_SCALE[kind] == "value" else "log10 |g| bins"
     fig.update_yaxes(title_text=axis, type="category")
-    fig.update_xaxes(title_text="step")
+    recorded_step_axis(fig, steps)
     fig = styled(
         fig,
         f"{layer}: distribution of {KIND_TITLES.get(kind, kind)} over time",
@@ -107,12 +110,15 @@ def activation_fractions(reader, stat: str = "act_sat_frac") -> go.Figure | None
     if len(series.layers) <= LINES_UP_TO:
         fig = go.Figure()
         for i, (name, label) in enumerate(zip(series.layers, labels)):
+            gx, gy = gapped(series.steps, series.values[i])
             fig.add_trace(
                 go.Scatter(
-                    x=series.steps,
-                    y=series.values[i],
+                    x=gx,
+                    y=gy,
                     name=label,
-                    mode="lines",
+                    mode="lines+markers",
+                    marker={"size": 4},
+                    connectgaps=False,
                     line={"color": colour(i), "width": 2},
                     hovertemplate=name + "<br>step %{x}<br>%{y:.1%}<extra></extra>",
                 )
@@ -123,17 +129,18 @@ def activation_fractions(reader, stat: str = "act_sat_frac") -> go.Figure | None
     fig = go.Figure(
         go.Heatmap(
             z=np.round(series.values, 4),
-            x=series.steps,
+            x=step_labels(series.steps),
             y=labels,
+            customdata=np.array([[n] * len(series.steps) for n in series.layers]),
             zmin=0,
             zmax=1,
             colorscale=SEQUENTIAL,
             colorbar={"title": {"text": "fraction"}, "tickformat": ".0%"},
-            hovertemplate="%{y}<br>step %{x}<br>%{z:.1%}<extra></extra>",
+            hovertemplate="%{customdata}<br>step %{x}<br>%{z:.1%}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed", type="category", title_text="layer")
-    fig.update_xaxes(title_text="step")
+    recorded_step_axis(fig, series.steps)
     return styled(fig, title, height=max(320, min(900, 80 + 14 * len(labels))), legend=False)
 
 
@@ -149,17 +156,27 @@ def activation_moments(reader, layer: str) -> go.Figure | None:
     _, lo = reader.layer_series(layer, "act_min")
     _, hi = reader.layer_series(layer, "act_max")
     x, mean = steps[idx], mean[idx]
+    gx, _ = gapped(x, mean)  # NaN rows inserted inside unrecorded stretches
+
+    def g(values: np.ndarray) -> np.ndarray:
+        return gapped(x, values)[1]
+
     fig = go.Figure()
     if len(lo) == len(steps) and len(hi) == len(steps):
         fig.add_trace(
             go.Scatter(
-                x=x, y=hi[idx], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+                x=gx,
+                y=g(hi[idx]),
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
             )
         )
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=lo[idx],
+                x=gx,
+                y=g(lo[idx]),
                 mode="lines",
                 line={"width": 0},
                 fill="tonexty",
@@ -171,13 +188,18 @@ def activation_moments(reader, layer: str) -> go.Figure | None:
         s = std[idx]
         fig.add_trace(
             go.Scatter(
-                x=x, y=mean + s, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+                x=gx,
+                y=g(mean + s),
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
             )
         )
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=mean - s,
+                x=gx,
+                y=g(mean - s),
                 mode="lines",
                 line={"width": 0},
                 fill="tonexty",
@@ -186,10 +208,19 @@ def activation_moments(reader, layer: str) -> go.Figure | None:
             )
         )
         fig.add_trace(
-            go.Scatter(x=x, y=s, mode="lines", name="std", line={"color": "#ff7f0e", "dash": "dot"})
+            go.Scatter(
+                x=gx, y=g(s), mode="lines", name="std", line={"color": "#ff7f0e", "dash": "dot"}
+            )
         )
     fig.add_trace(
-        go.Scatter(x=x, y=mean, mode="lines", name="mean", line={"color": "#1f3b73", "width": 2})
+        go.Scatter(
+            x=gx,
+            y=g(mean),
+            mode="lines+markers",
+            marker={"size": 4},
+            name="mean",
+            line={"color": "#1f3b73", "width": 2},
+        )
     )
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="activation value")

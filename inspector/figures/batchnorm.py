@@ -8,19 +8,22 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from inspector.figures.access import bn_layers, nearest_step, short_names, thin_index
-from inspector.figures.theme import MAX_COLUMNS, POST, PRE, colour, styled
-from probes.bins import bin_labels
+from inspector.figures.lines import gapped
+from inspector.figures.theme import MAX_COLUMNS, OK, POST, PRE, colour, styled
+from probes.bins import edges_for
+
+PLAIN = OK  # the run without BN
 
 
 def _hist_at(reader, layer: str, kind: str, step: int | None):
-    if kind not in reader.hist_kinds(layer):
+    """(step, counts) of ``layer``'s ``kind`` histogram at the recorded step nearest ``step``."""
+    if layer not in reader.layers_by_name() or kind not in reader.hist_kinds(layer):
         return None
     steps, _, counts = reader.histogram(layer, kind)
     chosen = nearest_step(steps, step)
     if chosen is None:
         return None
-    row = counts[int(np.flatnonzero(steps == chosen)[0])].astype(float)
-    return chosen, row / max(row.sum(), 1.0)
+    return chosen, counts[int(np.flatnonzero(steps == chosen)[0])].astype(float)
 
 
 def _moment(reader, layer: str, stat: str, step: int) -> float | None:
@@ -28,45 +31,120 @@ def _moment(reader, layer: str, stat: str, step: int) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-def bn_pre_post(reader, layer: str, step: int | None = None) -> go.Figure | None:
-    """A norm layer's input (pre) and output (post) histograms at one step, overlaid."""
-    if layer not in reader.layers_by_name():
+def density(counts: np.ndarray, kind: str = "value") -> tuple[np.ndarray, np.ndarray, dict]:
+    """(edges, density per closed bin, shares) of a fixed-edge histogram.
+
+    The bins are unequal (symlog), so a bar per bin misdraws the shape: density is the
+    bin's share of elements divided by its true width. The two open-ended bins and the
+    central bin around zero (it also holds exact zeros, a spike of zero width) are left
+    out of the curve and reported as shares instead."""
+    edges = edges_for(kind)
+    total = max(float(counts.sum()), 1.0)
+    share = counts / total
+    closed = share[1:-1]  # bins between consecutive interior edges
+    dens = closed / np.diff(edges)
+    zero = int(np.searchsorted(edges, 0.0)) - 1  # closed bin holding 0 (symlog: the centre)
+    shares = {"below": float(share[0]), "above": float(share[-1]), "zero": 0.0}
+    if kind == "value" and 0 <= zero < len(dens):
+        shares["zero"] = float(closed[zero])
+        dens = dens.copy()
+        dens[zero] = np.nan
+    return edges, dens, shares
+
+
+def _density_trace(counts: np.ndarray, name: str, col: str, dash: str = "solid") -> go.Scatter:
+    edges, dens, shares = density(counts)
+    x = np.append(edges[:-1], edges[-1])  # left edges, then the last right edge
+    y = np.append(dens, dens[-1])
+    y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
+    extra = [
+        f"{v:.0%} {k}"
+        for k, v in (
+            ("below range", shares["below"]),
+            ("above range", shares["above"]),
+            ("≈ 0", shares["zero"]),
+        )
+        if v >= 0.005
+    ]
+    label = name + (f" ({', '.join(extra)})" if extra else "")
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        line={"shape": "hv", "color": col, "width": 2, "dash": dash},
+        fill="tozeroy",
+        fillcolor=_translucent(col),
+        connectgaps=False,
+        name=label,
+        hovertemplate="value %{x:.3g}<br>density %{y:.3g}<extra>" + name + "</extra>",
+    )
+
+
+def _translucent(col: str, alpha: float = 0.15) -> str:
+    r, g, b = (int(col[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _x_range(rows: list[np.ndarray]) -> list[float] | None:
+    """The value range the closed bins in use cover, over every histogram drawn."""
+    edges = edges_for("value")
+    used = np.flatnonzero(np.sum([r[1:-1] for r in rows], axis=0) > 0)
+    if not len(used):
         return None
+    return [float(edges[used[0]]), float(edges[used[-1] + 1])]
+
+
+def bn_pre_post(reader, layer: str, step: int | None = None) -> go.Figure | None:
+    """A norm layer's input and output distributions at one step, as densities on the true
+    bin widths, on one shared value axis."""
     pre = _hist_at(reader, layer, "norm_in", step)
     post = _hist_at(reader, layer, "act", step if pre is None else pre[0])
     if pre is None or post is None:
         return None
     chosen = pre[0]
-    labels = bin_labels("value")
-    used = np.flatnonzero((pre[1] + post[1]) > 0)
-    lo, hi = (max(0, used[0] - 1), min(len(labels), used[-1] + 2)) if len(used) else (0, 0)
     fig = go.Figure()
-    for (_, frac), name, col, prefix in (
-        (pre, "pre-norm input", PRE, "in"),
-        (post, "post-norm output", POST, "act"),
+    for (_, counts), name, col, prefix in (
+        (pre, "input (before norm)", PRE, "in"),
+        (post, "output (after norm)", POST, "act"),
     ):
         mean = _moment(reader, layer, f"{prefix}_mean", chosen)
         std = _moment(reader, layer, f"{prefix}_std", chosen)
-        label = name if mean is None or std is None else f"{name} (mean {mean:.3g}, std {std:.3g})"
-        fig.add_trace(
-            go.Bar(
-                x=labels[lo:hi],
-                y=frac[lo:hi],
-                name=label,
-                marker={"color": col},
-                opacity=0.6,
-                hovertemplate="bin %{x}<br>%{y:.1%}<extra>" + name + "</extra>",
-            )
-        )
-    fig.update_xaxes(title_text="value (symlog bins)", type="category", tickangle=-45)
-    fig.update_yaxes(title_text="share of elements", tickformat=".0%")
-    return styled(
-        fig,
-        f"{layer}: before vs after normalisation at step {chosen}",
-        height=420,
-        barmode="overlay",
-        bargap=0.05,
-    )
+        if mean is not None and std is not None:
+            name = f"{name}: mean {mean:.3g}, std {std:.3g}"
+        fig.add_trace(_density_trace(counts, name, col))
+    _density_axes(fig, [pre[1], post[1]])
+    return styled(fig, f"{layer}: input vs output at step {chosen}", height=420)
+
+
+def bn_versus_plain(
+    reader, layer: str, other, other_layer: str | None, step: int | None = None
+) -> go.Figure | None:
+    """This run's BN layer input and output beside the comparable layer of a run without BN
+    (``other_layer`` of ``other``), at the same (nearest recorded) step, on one value axis."""
+    pre = _hist_at(reader, layer, "norm_in", step)
+    post = _hist_at(reader, layer, "act", step if pre is None else pre[0])
+    if post is None:
+        return None
+    chosen = post[0]
+    theirs = _hist_at(other, other_layer, "act", chosen) if other_layer else None
+    fig = go.Figure()
+    rows = []
+    if pre is not None:
+        fig.add_trace(_density_trace(pre[1], f"{reader.id} · {layer} input", PRE, "dot"))
+        rows.append(pre[1])
+    fig.add_trace(_density_trace(post[1], f"{reader.id} · {layer} output (BN)", POST))
+    rows.append(post[1])
+    if theirs is not None:
+        label = f"{other.id} · {other_layer} output (no BN, step {theirs[0]})"
+        fig.add_trace(_density_trace(theirs[1], label, PLAIN))
+        rows.append(theirs[1])
+    _density_axes(fig, rows)
+    return styled(fig, f"With vs without BatchNorm at step {chosen}", height=440)
+
+
+def _density_axes(fig: go.Figure, rows: list[np.ndarray]) -> None:
+    fig.update_xaxes(title_text="value", range=_x_range(rows), zeroline=True)
+    fig.update_yaxes(title_text="density (share / bin width)", rangemode="tozero")
 
 
 def bn_gaps(reader) -> go.Figure | None:
@@ -91,11 +169,14 @@ def bn_gaps(reader) -> go.Figure | None:
         for name, values in zip(series.layers, series.values):
             i = order.index(name)
             idx = thin_index(len(series.steps), MAX_COLUMNS)
+            gx, gy = gapped(series.steps[idx], values[idx])
             fig.add_trace(
                 go.Scatter(
-                    x=series.steps[idx],
-                    y=values[idx],
-                    mode="lines",
+                    x=gx,
+                    y=gy,
+                    mode="lines+markers",
+                    marker={"size": 4},
+                    connectgaps=False,
                     name=labels[name],
                     legendgroup=name,
                     showlegend=col == 1,

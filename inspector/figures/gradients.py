@@ -24,7 +24,11 @@ from inspector.figures.theme import (
     SEQUENTIAL,
     VANISHING,
     VANISHING_EDGE,
+    decade_colorbar,
+    log_axis,
     note_annotation,
+    recorded_step_axis,
+    step_labels,
     styled,
 )
 
@@ -120,7 +124,8 @@ def gradient_norms_by_layer(reader, step: int | None = None, kind: str = "act") 
         tickangle=-45,
     )
     label = "activation gradient ‖dL/da‖" if kind == "act" else "parameter gradient ‖∂L/∂w‖"
-    fig.update_yaxes(type="log", title_text=label)
+    fig.update_yaxes(title_text=label)
+    log_axis(fig)
     fig = styled(fig, f"Gradient flow at step {chosen}", height=440, barmode="overlay")
     n_bad = sum(s in ("vanishing", "exploding") for s in status)
     if n_bad:
@@ -129,7 +134,8 @@ def gradient_norms_by_layer(reader, step: int | None = None, kind: str = "act") 
 
 
 def gradient_heatmap(reader, stat: str = "grad_norm") -> go.Figure | None:
-    """log10 of a per-layer statistic, layers (rows, forward order) x steps (columns)."""
+    """log10 of a per-layer statistic, layers (rows, forward order) x recorded steps
+    (columns: one per recorded step, nothing drawn between or past them)."""
     series = reader.series(stat, role=role_of(stat), max_steps=MAX_COLUMNS)
     if not series.layers or series.values.size == 0:
         return None
@@ -139,17 +145,19 @@ def gradient_heatmap(reader, stat: str = "grad_norm") -> go.Figure | None:
     fig = go.Figure(
         go.Heatmap(
             z=np.round(z, 3),
-            x=series.steps,
+            x=step_labels(series.steps),
             y=short_names(series.layers),
             colorscale=SEQUENTIAL,
-            colorbar={"title": {"text": f"log10 {stat}"}},
-            hovertemplate="%{y}<br>step %{x}<br>log10 %{z:.2f}<extra></extra>",
+            colorbar=decade_colorbar(z, stat),
+            customdata=np.array([[name] * len(series.steps) for name in series.layers]),
+            hovertemplate="%{customdata}<br>step %{x}<br>" + stat + " 10^%{z:.2f}<extra></extra>",
+            xgap=0,
         )
     )
     fig.update_yaxes(autorange="reversed", title_text="layer (input at top)", type="category")
-    fig.update_xaxes(title_text="step")
+    recorded_step_axis(fig, series.steps)
     height = max(320, min(900, 80 + 14 * len(series.layers)))
-    fig = styled(fig, f"{stat} per layer over time (log10)", height=height, legend=False)
+    fig = styled(fig, f"{stat} per layer over recorded steps", height=height, legend=False)
     total = len(reader.steps())
     if total > len(series.steps):
         note_annotation(fig, f"showing {len(series.steps)} of {total} recorded steps")

@@ -24,6 +24,17 @@ def kernel_steps(reader, layer: str) -> list[int]:
     return reader.array_steps(PREFIX + layer)
 
 
+def scale_limit(reader, layer: str) -> float:
+    """max |w| over every snapshot of ``layer``: one colour scale for the whole slider, so a
+    filter that grows or fades shows it instead of being rescaled per snapshot."""
+    peaks = [
+        float(np.nanmax(np.abs(np.asarray(reader.array(PREFIX + layer, s), dtype=float))))
+        for s in kernel_steps(reader, layer)
+    ]
+    finite = [p for p in peaks if np.isfinite(p) and p > 0]
+    return max(finite, default=0.0)
+
+
 def _mosaic(tiles: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
     """Place (n, h, w[, 3]) tiles in a grid with NaN (or white) gaps."""
     n, h, w = tiles.shape[:3]
@@ -55,7 +66,7 @@ def kernel_grid(reader, layer: str | None = None, step: int | None = None) -> go
         return None
     out_c, in_c, kh, kw = w.shape
     w = w[:MAX_OUT]
-    limit = float(np.nanmax(np.abs(w))) or 1.0
+    limit = scale_limit(reader, layer) or float(np.nanmax(np.abs(w))) or 1.0
     if in_c == 3:
         scaled = (w.transpose(0, 2, 3, 1) / limit + 1.0) / 2.0  # [-limit, limit] -> [0, 1]
         cols = int(np.ceil(np.sqrt(len(w))))
@@ -75,7 +86,10 @@ def kernel_grid(reader, layer: str | None = None, step: int | None = None) -> go
     fig = go.Figure(trace)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, scaleanchor="x", autorange="reversed")
-    title = f"{layer} kernels at step {chosen} ({out_c}×{in_c}×{kh}×{kw}; {layout})"
+    title = (
+        f"{layer} kernels at step {chosen} ({out_c}×{in_c}×{kh}×{kw}; {layout}; "
+        f"colour scale ±{limit:.3g}, fixed over all snapshots)"
+    )
     return styled(fig, title, height=460, legend=False)
 
 

@@ -13,10 +13,27 @@ from inspector.figures.theme import EXPLODING, OK, TEST, styled
 PHASES = ("init", "final")
 
 
+SPATIAL = ("Conv", "Pool")
+
+
+def spatial(doc: dict) -> bool:
+    """A receptive field means something only with convolution or pooling layers."""
+    return any(any(t in str(r.get("type", "")) for t in SPATIAL) for r in doc.get("layers") or [])
+
+
+def receptive_field_applies(reader) -> bool | None:
+    """None: no receptive-field record; False: the model has no conv/pool layer (an MLP:
+    every unit sees the whole input); True: the view applies."""
+    doc = latest_record(reader, "receptive_field", "layers")
+    if not doc or not doc.get("layers"):
+        return None
+    return spatial(doc)
+
+
 def receptive_field_growth(reader) -> go.Figure | None:
     """Theoretical receptive-field size (pixels) and jump (effective stride) per layer."""
     doc = latest_record(reader, "receptive_field", "layers")
-    if not doc or not doc.get("layers"):
+    if not doc or not doc.get("layers") or not spatial(doc):
         return None
     rows = doc["layers"]
     names = short_names([str(r["name"]) for r in rows])

@@ -52,13 +52,14 @@ def saliency_grid(reader, max_images: int = 4) -> go.Figure | None:
         return str(names[i]) if 0 <= i < len(names) else str(i)
 
     maps = {m: np.asarray(latest_array(reader, f"saliency/{m}")[1]) for m in methods}
+    blank = blank_methods(reader)
     n, cols = len(imgs), len(methods) + 1
     fig = make_subplots(
         rows=n,
         cols=cols,
         horizontal_spacing=0.01,
         vertical_spacing=0.04,
-        column_titles=["input"] + methods,
+        column_titles=["input"] + [f"{m} (blank)" if m in blank else m for m in methods],
     )
     for r in range(n):
         base = _grey(imgs[r])
@@ -114,6 +115,21 @@ def saliency_grid(reader, max_images: int = 4) -> go.Figure | None:
     return styled(fig, title, height=max(260, 170 * n + 60), legend=False)
 
 
+def verdict(scores: dict) -> str:
+    """The tick label under a method: blank maps say so instead of a bare ✗."""
+    if scores.get("note"):
+        return "blank map (see note)"
+    if scores.get("reflects_model") is None:
+        return "not checked"
+    return "✓ reflects model" if scores["reflects_model"] else "✗ may not reflect model"
+
+
+def blank_methods(reader) -> dict[str, str]:
+    """method -> why its maps are blank (constant), from the trust notes."""
+    trust = (saliency_summary(reader) or {}).get("trust") or {}
+    return {m: str(t["note"]) for m, t in trust.items() if isinstance(t, dict) and t.get("note")}
+
+
 def saliency_trust(reader) -> go.Figure | None:
     """Per method: rank correlation with a randomised model's map (low = the map depends on
     the learned weights), share of saliency inside the object mask, pointing-game hits."""
@@ -142,10 +158,7 @@ def saliency_trust(reader) -> go.Figure | None:
                 marker={"color": PALETTE[i]},
             )
         )
-    verdicts = [
-        "✓ reflects model" if trust[m].get("reflects_model") else "✗ may not reflect model"
-        for m in methods
-    ]
+    verdicts = [verdict(trust[m]) for m in methods]
     fig.update_xaxes(ticktext=[f"{m}<br>{v}" for m, v in zip(methods, verdicts)], tickvals=methods)
     fig.update_yaxes(
         range=[min(0, *[trust[m].get("randomization_spearman") or 0 for m in methods]) - 0.05, 1.15]

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from inspector.figures.curves import scalar_points
-from inspector.figures.theme import colour, styled
+from inspector.figures.theme import colour, decade_colorbar, styled
 
 ROW_AXIS = "depth"
 IGNORED_AXES = ("seed",)
@@ -106,24 +106,70 @@ def study_heatmap(study: Any, metric: str | None = None) -> go.Figure | None:
         for r, row in enumerate(z)
     ]
     scale = "Viridis_r" if any(s in metric for s in LOWER_IS_BETTER) else "Viridis"
+    log = spans_decades(z)
+    shown = np.log10(np.where(z > 0, z, np.nan)) if log else z
+    colorbar = decade_colorbar(shown, metric + " (log)") if log else {"title": {"text": metric}}
+    rows = [f"{ROW_AXIS} {d}" for d in depths]
+    ids = np.array([[", ".join(ids) for ids in row] for row in runs], dtype=object)
     fig = go.Figure(
         go.Heatmap(
-            z=z,
+            z=shown,
             x=variants,
-            y=[f"{ROW_AXIS} {d}" for d in depths],
+            y=rows,
             text=text,
             texttemplate="%{text}",
             colorscale=scale,
-            colorbar={"title": {"text": metric}},
-            customdata=np.array([[", ".join(ids) for ids in row] for row in runs], dtype=object),
-            hovertemplate="%{y} · %{x}<br>" + metric + " %{z:.4g}<br>runs: %{customdata}"
-            "<extra></extra>",
+            colorbar=colorbar,
+            customdata=ids,
+            hoverinfo="skip",
         )
     )
-    fig.update_yaxes(type="category", title_text=ROW_AXIS)
-    fig.update_xaxes(type="category", title_text="variant")
+    # Heatmaps cannot be selected in plotly; a marker on each cell can (click or box).
+    cx, cy, cids, ctext = [], [], [], []
+    for r, row in enumerate(rows):
+        for k, variant in enumerate(variants):
+            if runs[r][k]:
+                cx.append(variant)
+                cy.append(row)
+                cids.append(ids[r, k])
+                ctext.append(text[r][k])
+    fig.add_trace(
+        go.Scatter(
+            x=cx,
+            y=cy,
+            mode="markers",
+            name="cells",
+            marker={
+                "symbol": "square-open",
+                "size": 34,
+                "color": "rgba(255,255,255,0)",
+                "line": {"width": 3, "color": "rgba(255,255,255,0)"},
+            },
+            selected={"marker": {"color": "#ff3d00", "opacity": 1}},
+            unselected={"marker": {"opacity": 0}},
+            customdata=cids,
+            text=ctext,
+            hovertemplate="%{y} · %{x}<br>" + metric + " %{text}<br>runs: %{customdata}"
+            "<extra>click or box-select cells</extra>",
+        )
+    )
+    fig.update_yaxes(
+        type="category", title_text=ROW_AXIS, categoryorder="array", categoryarray=rows
+    )
+    fig.update_xaxes(
+        type="category", title_text="variant", categoryorder="array", categoryarray=variants
+    )
     title = f"{doc.get('kind') or 'study'} study {doc.get('id') or ''}: {metric}"
-    return styled(fig, title, height=max(320, 90 + 50 * len(depths)), legend=False)
+    fig = styled(fig, title, height=max(320, 90 + 50 * len(depths)), legend=False)
+    fig.update_layout(dragmode="select", clickmode="event+select")
+    return fig
+
+
+def spans_decades(z: np.ndarray, ratio: float = 30.0) -> bool:
+    """Positive values whose largest is over ``ratio`` x the smallest: a log colour scale
+    (0.0012, 0.032 and 0.33 would share one colour on a linear one)."""
+    finite = z[np.isfinite(z)]
+    return bool(len(finite) > 1 and (finite > 0).all() and finite.max() > ratio * finite.min())
 
 
 def study_curves(study: Any, readers: dict, scalar: str = "loss") -> go.Figure | None:

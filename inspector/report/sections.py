@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector import figures as figs
+from inspector.dashboard.commands import diagnose_command
 from inspector.report import run_data
 from inspector.report.html_parts import (
     Section,
@@ -90,7 +91,8 @@ def _rf_columns(rf: dict | None) -> dict:
 def findings(reader: RunReader) -> Section:
     s = Section("findings", "Diagnosis")
     if not run_data.has_findings(reader):
-        s.add(note("No diagnosis recorded for this run (run `inspector diagnose` on it)."))
+        cmd = diagnose_command(reader.dir.parent.resolve(), reader.id)
+        s.add(note(f"No diagnosis recorded for this run (run `{cmd}` to add it)."))
         return s
     verdict, items = run_data.findings(reader)
     if verdict:

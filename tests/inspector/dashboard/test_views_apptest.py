@@ -30,7 +30,7 @@ CHARTS = {
     "study": 2,
     "gradient_flow": 2,
     "activations": 5,
-    "batchnorm": 4,
+    "batchnorm": 3,
     "kernels": 1,
     "saliency": 2,
     "receptive_field": 2,

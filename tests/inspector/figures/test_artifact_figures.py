@@ -29,7 +29,13 @@ def test_kernel_grid_picks_the_nearest_snapshot(full):
     weights = full.array("kernels/0", 3)
     z = np.asarray(fig.data[0].z, dtype=float)
     np.testing.assert_allclose(z[:3, :3], weights[0, 0])  # first tile = first filter
-    assert fig.data[0].zmax == pytest.approx(np.abs(weights).max())
+    peak = max(np.abs(full.array("kernels/0", s)).max() for s in full.array_steps("kernels/0"))
+    assert fig.data[0].zmax == pytest.approx(peak)  # one scale for every snapshot
+    for step in full.array_steps("kernels/0"):
+        other = F.kernel_grid(full, "0", step)
+        assert (other.data[0].zmin, other.data[0].zmax) == (-peak, peak) or (
+            other.data[0].zmax == pytest.approx(peak)
+        )
 
 
 @pytest.fixture

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from inspector import figures as F
 from inspector.figures.access import thin_index
+from inspector.figures.batchnorm import density
 from inspector.figures.gradients import classify
-from probes.bins import ACTIVATION_BINS, bin_labels
+from probes.bins import ACTIVATION_BINS, bin_labels, edges_for
 
 
 @pytest.mark.parametrize(
@@ -94,8 +97,8 @@ def test_gradient_heatmap_is_log10_and_thinned_for_long_runs(synthetic):
     norms = 10 ** rng.uniform(-6, 1, size=(3, 900))
     reader = synthetic(stats={"grad_norm": norms})
     fig = F.gradient_heatmap(reader)
-    x = np.asarray(fig.data[0].x)
-    assert len(x) <= 400 and x[0] == 0 and x[-1] == 899
+    x = np.asarray(fig.data[0].x).astype(int)
+    assert len(x) <= 400 and x[0] == 0 and x[-1] == 899  # recorded steps, as categories
     np.testing.assert_allclose(np.asarray(fig.data[0].z), np.log10(norms[:, x]), atol=1e-3)
     assert list(fig.data[0].y) == ["l0", "l1", "l2"]
 
@@ -138,11 +141,54 @@ def test_moments_trace_mean(full):
     np.testing.assert_allclose(next(t for t in fig.data if t.name == "mean").y, mean)
 
 
-def test_bn_pre_post_overlays_input_and_output_distributions(full):
+def test_bn_pre_post_overlays_input_and_output_densities_on_one_axis(full):
     fig = F.bn_pre_post(full, "1")
-    assert [t.name.split(" (")[0] for t in fig.data] == ["pre-norm input", "post-norm output"]
+    assert [t.name.split(":")[0] for t in fig.data] == [
+        "input (before norm)",
+        "output (after norm)",
+    ]
+    edges = edges_for("value")
     for t in fig.data:
-        assert sum(t.y) == pytest.approx(1.0)
+        y = np.nan_to_num(np.asarray(t.y[:-1], dtype=float))
+        mass = float(np.sum(y * np.diff(edges)))  # density x true width = share
+        assert 0.9 < mass <= 1.0 + 1e-9
+        assert t.line.shape == "hv" and np.asarray(t.x).dtype.kind == "f"  # a value axis
+    assert fig.layout.xaxis.range is not None  # one shared range for both
+
+
+def test_density_of_a_unit_gaussian_is_one_hump_on_true_widths():
+    """Unequal symlog bins drawn as bars made N(0, 1) look like two humps; the density
+    (share / true width) must follow the normal pdf."""
+    x = np.random.default_rng(0).standard_normal(2_000_000)
+    edges = edges_for("value")
+    counts = np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+    got_edges, dens, shares = density(counts.astype(float))
+    centres = (got_edges[:-1] + got_edges[1:]) / 2
+    cdf = np.array([0.5 * (1 + math.erf(e / math.sqrt(2))) for e in got_edges])
+    exact = np.diff(cdf) / np.diff(got_edges)  # the pdf averaged over each true bin
+    ok = np.isfinite(dens) & (np.abs(centres) < 2.5) & (np.abs(centres) > 0.05)
+    np.testing.assert_allclose(dens[ok], exact[ok], rtol=0.03)
+    peak = np.nanargmax(np.where(np.isfinite(dens), dens, -1))
+    assert abs(centres[peak]) < 0.1  # one hump, at zero
+    assert shares["below"] == shares["above"] == 0.0
+
+
+def test_bn_partner_is_the_same_family_without_bn():
+    from inspector.figures.bn_partner import rank_partners
+
+    def meta(name, **kw):
+        return {"model": {"name": name, "kwargs": kw}, "data": {"name": "shapes"}}
+
+    mine = meta("mlp", depth=6, width=64, norm="batch", act="tanh")
+    candidates = {
+        "mlp-d6": meta("mlp", depth=6, width=64, norm="none", act="tanh"),
+        "mlp-d2": meta("mlp", depth=2, width=64, norm="none", act="tanh"),
+        "lenet": meta("lenet5"),
+    }
+    ranked = rank_partners(mine, candidates)
+    assert ranked[0][0] == "mlp-d6" and ranked[-1] == ("lenet", -1.0)
+    best, score = rank_partners(meta("lenet5_bn"), candidates)[0]
+    assert best == "lenet" and score >= 10
 
 
 def test_bn_gaps_has_mean_and_variance_panels(full):
