@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         command="inspector demo" + (f" --size {size_name}" if args.size else ""),
     )
     print(study_report(study))
+    print(_findings_summary(study, root))
     print(_reading_guide())
     code = print_outcome(study)
     if args.no_dashboard or code:
@@ -145,6 +146,59 @@ def run(args: argparse.Namespace) -> int:
     print("\nstarting the dashboard (Ctrl-C to stop)...", flush=True)
     sys.stdout.flush()
     return int(launch(str(root)) or 0)  # first parameter: the runs root
+
+
+# Gradient-flow findings are listed per run; other rules are summed up over runs.
+GRADIENT_RULES = ("nonfinite_values", "vanishing_gradients", "exploding_gradients", "saturation")
+RULE_NOTES = {
+    "generalisation_gap": "the nets that fit their few training images memorise them (the "
+    "demo asks whether SGD can fit them at all, not whether they generalise)",
+    "loss_not_decreasing": "the training loss stays at chance",
+}
+
+
+def _findings_summary(study, root) -> str:
+    """The stored diagnosis of each run, warnings and errors: gradient-flow findings per run
+    (the plain deep nets' vanishing gradients), other rules counted over runs."""
+    from inspector.errors import InspectorError
+    from inspector.store import open_run
+    from inspector.study.grid import variant_label
+    from inspector.study.metrics import stored_diagnosis
+    from inspector.study.table import layout
+
+    row_axis, col_axes = layout(study)
+    rows: list[tuple[str, str, str, str]] = []
+    others: dict[tuple[str, str], int] = {}
+    example = ""  # a run with a gradient-flow finding, for the details command
+    for cell in study.finished_cells():
+        try:
+            with open_run(cell["run_id"], root) as reader:
+                doc = stored_diagnosis(reader) or {}
+        except InspectorError:
+            continue
+        config = cell["config"]
+        label = f"{row_axis} {config.get(row_axis)} {variant_label(config, col_axes)}"
+        for f in doc.get("findings") or []:
+            if not isinstance(f, dict) or f.get("severity") not in ("error", "warning"):
+                continue
+            rule, mark = str(f.get("rule")), "ERROR" if f["severity"] == "error" else "WARN"
+            if rule in GRADIENT_RULES:
+                rows.append((label, mark, rule, str(f.get("title", ""))))
+                example = example or str(cell["run_id"])
+            else:
+                others[(rule, mark)] = others.get((rule, mark), 0) + 1
+    rows += [
+        (f"{n} run{'s' if n != 1 else ''}", mark, rule, RULE_NOTES.get(rule, ""))
+        for (rule, mark), n in others.items()
+    ]
+    head = "\nfindings of the diagnosis (warnings and errors)"
+    if not rows:
+        return head + "\nnone"
+    w0, w2 = max(len(r[0]) for r in rows), max(len(r[2]) for r in rows)
+    lines = [head, *(f"{a:<{w0}}  {b:<5}  {c:<{w2}}  {d}" for a, b, c, d in rows)]
+    if example:
+        lines.append(f"details: inspector diagnose --run {example} --runs-root {root}")
+    return "\n".join(lines)
 
 
 def _reading_guide() -> str:

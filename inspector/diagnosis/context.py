@@ -292,8 +292,8 @@ class RunView:
         updates normally and the loss falls."""
         p = self.gradient_profile
         th = self.th
-        if p is None or not np.isfinite(p.ratio):
-            return None
+        if p is None or not np.isfinite(p.ratio) or th.vanishing_warn <= 0:
+            return None  # vanishing_warn=0 switches the activation-gradient criterion off
         if p.ratio >= max(th.vanishing_stuck, th.vanishing_warn, th.vanishing_error):
             return None
         if p.ratio < th.vanishing_error:

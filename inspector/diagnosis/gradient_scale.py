@@ -9,11 +9,16 @@ layers; the dashboard colours the same layers; the edge layers are the same shar
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from inspector.diagnosis.thresholds import Thresholds
 
-TINY = 1e-30  # floor for norms before taking ratios/logs (a zero gradient is "1e-30")
+# Floor for norms before taking ratios/logs: an exactly-zero gradient counts as this. Real
+# gradients get far smaller than 1e-30 (0.25^48 through 48 sigmoid layers ~ 1e-29), and the
+# recorder stores them exactly, so the floor sits at the bottom of float64's range.
+TINY = 1e-300
 
 
 def edge_count(n_layers: int, th: Thresholds) -> int:
@@ -25,7 +30,8 @@ def edge_count(n_layers: int, th: Thresholds) -> int:
 
 def geo_mean(values: np.ndarray, axis: int = 0) -> np.ndarray:
     """Geometric mean ignoring NaN (missing), zeros floored at ``TINY``."""
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN, no warning
         logs = np.log10(np.maximum(values, TINY))
         return 10 ** np.nanmean(logs, axis=axis)
 

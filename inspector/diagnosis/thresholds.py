@@ -25,6 +25,7 @@ class Thresholds:
     # Vanishing: first/last gradient-norm ratio below this (two orders of magnitude) is a
     # warning, below ``vanishing_error`` (four orders) an error. Inside Deep Learning ch. 6.1.1
     # and DLwPT ch. 8.5.3: long chains of small derivatives make early layers stop learning.
+    # ``vanishing_warn=0`` switches the gradient-norm criterion off (all of its limits).
     vanishing_warn: float = 1e-2
     vanishing_error: float = 1e-4
     # Between the two, the finding also needs corroboration: the first layers' update ratio

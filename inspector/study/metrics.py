@@ -52,6 +52,7 @@ METRIC_NAMES = (
     "grad_ratio_median",
     "act_std_init",
     "findings",
+    "gradient_flow",
     "params",
     "seconds_per_step",
     "receptive_field",
@@ -134,16 +135,36 @@ def act_std_init(reader: RunReader) -> list[float | None]:
     return [_finite(at.get(name)) for name in activation_layers(reader)]
 
 
+def stored_diagnosis(reader: RunReader) -> dict[str, Any] | None:
+    """The run's stored diagnosis record (verdict, findings), None if never diagnosed."""
+    doc = reader.record("findings", "all")
+    return doc if isinstance(doc, dict) else None
+
+
 def findings_counts(reader: RunReader) -> dict[str, int] | None:
     """Counts per severity of the stored diagnosis, None if the run was not diagnosed."""
-    doc = reader.record("findings", "all")
-    if not isinstance(doc, dict):
+    doc = stored_diagnosis(reader)
+    if doc is None:
         return None
     counts = {"error": 0, "warning": 0, "info": 0}
     for finding in doc.get("findings") or []:
+        if not isinstance(finding, dict):
+            continue
         severity = str(finding.get("severity", "info"))
         counts[severity] = counts.get(severity, 0) + 1
     return counts
+
+
+def gradient_flow(reader: RunReader) -> str | None:
+    """The stored verdict on gradient flow in one word: 'vanishing', 'exploding', 'healthy',
+    'broken' (NaN/Inf), 'blocked' (dead ReLU layer) or 'unknown'. The diagnosis rules judge
+    (with the thresholds of ``inspector.diagnosis.thresholds``); a study does not judge again
+    with limits of its own."""
+    doc = stored_diagnosis(reader)
+    verdict = str((doc or {}).get("verdict") or "")
+    head, _, rest = verdict.partition("gradient flow: ")
+    words = rest.split()
+    return words[0] if not head and words else None
 
 
 def last_spatial_rf(reader: RunReader) -> int | None:
@@ -184,6 +205,7 @@ def run_metrics(reader: RunReader, loss_threshold: float | None = None) -> dict[
         "grad_ratio_median": float(np.median(finite)) if finite.size else None,
         "act_std_init": act_std_init(reader),
         "findings": findings_counts(reader),
+        "gradient_flow": gradient_flow(reader),
         "params": int(params) if params is not None else None,
         "seconds_per_step": seconds_per_step(reader),
         "receptive_field": last_spatial_rf(reader),

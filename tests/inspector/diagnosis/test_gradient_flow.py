@@ -68,7 +68,7 @@ def test_residual_batchnorm_same_depth_has_neither(runs):
 
 def test_update_ratio_criterion_when_activation_gradients_do_not_decide(runs):
     """Switch the activation-gradient criterion off: the update-ratio one still finds it."""
-    th = Thresholds(vanishing_warn=0.0, vanishing_error=0.0, vanishing_stuck=0.0)
+    th = Thresholds(vanishing_warn=0.0, vanishing_error=0.0)
     d = diagnose_run(runs.reader("sigmoid20"), th)
     f = d.by_rule("vanishing_gradients")
     assert len(f) == 1 and "update_ratio_share" in f[0].evidence

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from torch import nn
 import inspector
 from inspector.study.metrics import (
     findings_counts,
+    gradient_flow,
     last_spatial_rf,
     run_metrics,
     steps_to_threshold,
@@ -145,3 +148,59 @@ def test_findings_counts_and_receptive_field_from_records():
     assert last_spatial_rf(reader) == 7
     empty = FakeReader({})
     assert findings_counts(empty) is None and last_spatial_rf(empty) is None
+
+
+def test_gradient_flow_word_comes_from_the_stored_verdict():
+    def verdict(text):
+        return FakeReader({("findings", "all"): {"verdict": text, "findings": []}})
+
+    assert gradient_flow(verdict("gradient flow: vanishing (first layers get 1e-3 ...)")) == (
+        "vanishing"
+    )
+    assert gradient_flow(verdict("gradient flow: healthy (first/last ...)")) == "healthy"
+    assert gradient_flow(verdict("gradient flow: broken by NaN/Inf from step 3")) == "broken"
+    assert gradient_flow(verdict("")) is None and gradient_flow(FakeReader({})) is None
+    bad = FakeReader({("findings", "all"): {"verdict": None, "findings": ["not a dict"]}})
+    assert gradient_flow(bad) is None and findings_counts(bad) == {
+        "error": 0,
+        "warning": 0,
+        "info": 0,
+    }
+
+
+@pytest.mark.slow
+def test_demo_cells_plain_deep_net_has_vanishing_findings_residual_has_none(tmp_path):
+    """The demo's 12-layer tanh MLP (its settings, 60 steps): the study cell carries the
+    diagnosis' vanishing-gradient error in its findings counts; the residual twin does not."""
+    from inspector.cli.demo_cmd import SIZES, demo_spec
+    from inspector.study.runner import run_study
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    spec = demo_spec(SIZES["full"])
+    spec = dataclasses.replace(
+        spec,
+        axes={**spec.axes, "depth": [12], "norm": ["none"]},
+        steps=60,
+        data_options={"n_train": 256, "n_test": 64},
+    )
+    try:
+        study = run_study(spec, root=tmp_path, jobs=1, quiet=True)
+    finally:
+        torch.set_num_threads(before)
+    cells = {c["config"]["skip"]: c["metrics"] for c in study.cells}
+    assert cells["none"]["findings"]["error"] >= 1
+    assert cells["none"]["gradient_flow"] == "vanishing"
+    assert cells["none"]["grad_ratio_init"] < 1e-2
+    assert cells["residual"]["findings"]["error"] == 0
+    assert cells["residual"]["gradient_flow"] == "healthy"
+    # what inspector demo prints under its tables, and the details command it suggests
+    from inspector.cli import main
+    from inspector.cli.demo_cmd import _findings_summary
+
+    text = _findings_summary(study, tmp_path)
+    line = next(x for x in text.splitlines() if "vanishing_gradients" in x)
+    assert line.startswith("depth 12 plain") and "ERROR" in line
+    command = text.splitlines()[-1].removeprefix("details: inspector ").split()
+    assert command[:2] == ["diagnose", "--run"]
+    assert main([*command, "--brief"]) == 0
