@@ -216,9 +216,11 @@ ENTRIES += [
         families.plain_cnn,
         IMG,
         "depth study family (IDL sec. 6.5 / DLWPT sec. 8.5.3 residual ordering)",
-        "depth (hidden blocks), width, act, norm, skip are arguments; residual adds no "
-        "parameters; no downsampling; norm=layer is GroupNorm(1, C) (LayerNorm over C, H, W "
-        "with per-channel affine)",
+        "depth (hidden blocks, split over 3 stages), width, act, norm, skip are arguments; "
+        "residual adds no parameters; max-pool after the stem, stride-2 transitions doubling "
+        "the channels between stages (He et al. 2016 CIFAR layout), global average pooling; "
+        "He init, hidden BatchNorm weight 0.5 (DLWPT NetResDeep); norm=layer is "
+        "GroupNorm(1, C) (LayerNorm over C, H, W with per-channel affine)",
         "family",
         {**FMNIST, "depth": 8, "width": 16, "act": "relu", "norm": "none", "skip": "none"},
     ),

@@ -28,6 +28,29 @@ class StudyKind(StrEnum):
 SEED_AXIS = "seed"
 MODEL_AXIS = "model"
 
+# ``study depth`` defaults per model family (the CLI fills what the user did not give).
+# mlp: plain tanh nets stop training with depth, residual ones do not (no norm needed).
+# plain_cnn: He et al. (2016)'s degradation with BatchNorm on both variants: ReLU, BN, SGD
+# at 0.05; plain nets of 20 blocks fit the 256 training images worse than shallow ones,
+# residual nets of the same depth fit them (README, "Depth vs trainability on CNNs").
+DEPTH_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"depths": "2,4,8,16", "norm": "none", "act": "tanh", "lr": 0.005, "steps": 300},
+    "plain_cnn": {
+        "depths": "2,8,20",
+        "norm": "batch",
+        "act": "relu",
+        "lr": 0.05,
+        "steps": 300,
+        "width": 8,
+    },
+}
+
+
+def depth_defaults(model: str) -> dict[str, Any]:
+    """``study depth`` defaults for ``model`` (the mlp's for families without their own)."""
+    return dict(DEPTH_DEFAULTS.get(model, DEPTH_DEFAULTS["mlp"]))
+
+
 # Short labels that keep run names readable: d8-res-bn-tanh-s0.
 _PREFIX = {"depth": "d", "width": "w", "seed": "s"}
 _WORDS = {

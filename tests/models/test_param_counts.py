@@ -216,7 +216,15 @@ EXPECTED = {
     "netres": NETDEPTH,
     "netresdeep": NETRESDEEP_REST + 10 * RESBLOCK,  # 159,330
     "netresdeep_shared": NETRESDEEP_REST + RESBLOCK,  # one block instance: 75,810
-    "plain_cnn": conv(1, 16) + 8 * conv(16, 16) + lin(16, 10),  # 18,890
+    "plain_cnn": (  # depth 8 over 3 stages (3, 3, 2 blocks), widths 16/32/64: 132,506
+        conv(1, 16)
+        + 3 * conv(16, 16)
+        + conv(16, 32)
+        + 3 * conv(32, 32)
+        + conv(32, 64)
+        + 2 * conv(64, 64)
+        + lin(64, 10)
+    ),
     "mlp": lin(784, 64) + 8 * lin(64, 64) + lin(64, 10),  # 84,170
 }
 
