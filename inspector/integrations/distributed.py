@@ -100,13 +100,22 @@ class NullRecorder:
 
     hook_count = 0
     writer = None
+    schedule = None
+    select = None
+    record_params = False
+    loss_scale = None
+    failure = None
 
     def __init__(self, model: nn.Module) -> None:
         self.model = model
         self.step_index = 0
+        self.notes: set[str] = set()
 
     def step(self, **scalars: Any) -> None:
         self.step_index += 1
+
+    def use_scaler(self, scaler: object | None) -> None:
+        pass
 
     @contextmanager
     def paused(self) -> Iterator[NullRecorder]:

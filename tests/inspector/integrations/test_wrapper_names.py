@@ -38,3 +38,20 @@ def test_unwrap_model_through_dataparallel_and_compile() -> None:
     compiled = torch.compile(inner)  # wrapping only: nothing is compiled until it runs
     assert unwrap_model(compiled) is inner
     assert unwrap_model(torch.compile(nn.DataParallel(inner))) is inner
+
+
+def test_null_recorder_offers_every_public_method_of_the_recorder(tmp_path) -> None:
+    """Ranks that do not record get a NullRecorder: code written for rank 0 must run there."""
+    import inspector
+    from inspector.integrations.distributed import NullRecorder
+
+    with inspector.watch(nn.Linear(2, 2), "api", root=tmp_path) as rec:
+        public = {n for n in dir(rec) if not n.startswith("_")}
+    null = NullRecorder(nn.Linear(2, 2))
+    methods = {n for n in public if callable(getattr(rec, n))}
+    assert methods <= set(dir(null))
+    with null.paused():
+        null.step(loss=1.0)
+    null.use_scaler(None)
+    null.close()
+    assert null.step_index == 1 and null.hook_count == 0
