@@ -114,3 +114,39 @@ def test_real_overflow_without_scaler_is_still_reported(tmp_path) -> None:
     """The counter-case: the same inf gradients with no scaler are a real problem."""
     run = train_amp(tmp_path, "noscaler", None, tell_inspector=False, overflow_at=2)
     assert "nonfinite_values" in diagnose_run(run).rules()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fp16_gradscaler_on_cuda(tmp_path) -> None:
+    """The real case: fp16 autocast and torch.amp.GradScaler("cuda"), incl. overflow skips."""
+
+    def run(name: str, scaler):
+        model = tiny_mlp().cuda()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        with inspector.watch(model, name, root=tmp_path, every=1, exact=True, scaler=scaler) as rec:
+            for x, y in batches(6):
+                x, y = x.cuda(), y.cuda()
+                with torch.autocast("cuda", dtype=torch.float16):
+                    loss = nn.functional.cross_entropy(model(x).float(), y)
+                if scaler is None:
+                    loss.backward()
+                    opt.step()
+                else:
+                    scaler.scale(loss).backward()
+                    scaler.step(opt)
+                    scaler.update()
+                rec.step(loss=loss)
+                opt.zero_grad()
+        return inspector.open_run(rec.writer.dir)
+
+    reference = run("ref", None)
+    scaled = run("amp", torch.amp.GradScaler("cuda", init_scale=2.0**16))
+    for stat in GRAD_STATS:
+        np.testing.assert_allclose(
+            grad_series(scaled, stat), grad_series(reference, stat), rtol=1e-3
+        )
+    huge = run("huge", torch.amp.GradScaler("cuda", init_scale=2.0**40))  # fp16 overflows
+    skipped = huge.scalar("amp_skipped")[1]
+    assert skipped[:3].tolist() == [1.0, 1.0, 1.0]
+    assert huge.scalar("amp_scale")[1][:3].tolist() == [2.0**40, 2.0**39, 2.0**38]
+    assert "nonfinite_values" not in diagnose_run(huge).rules()
