@@ -39,6 +39,8 @@ _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 
 def _unrecordable(t: torch.Tensor) -> str | None:
     """Why a tensor cannot be summarised (inference mode, torch.func transforms), or None."""
+    if torch.compiler.is_compiling():
+        return None  # traced by dynamo: neither applies, and the checks would break the graph
     if t.is_inference():
         return "forward passes under torch.inference_mode() are not recorded"
     if _is_wrapped(t):
@@ -213,15 +215,15 @@ class Recorder:
         out = first_tensor(output)
         if out is None or not out.is_floating_point():
             return
-        skip = _unrecordable(out)
-        if skip:
-            self._note(skip)
-            return
         if torch._C._current_graph_task_id() != -1:
             # a forward re-run inside backward (activation checkpointing): recorded on its
             # first run already; only gradients through recomputed tensors (reentrant) count
             if out.requires_grad:
                 out.register_hook(_ModuleHook(self._on_grad, name))
+            return
+        skip = _unrecordable(out)
+        if skip:
+            self._note(skip)
             return
         self._call_order.setdefault(name, len(self._call_order))
         self._calls[name] += 1
@@ -259,7 +261,9 @@ class Recorder:
             self._tensors[(name, "units")] = units if old is None else (old | units)
 
     def _on_grad(self, name: str, grad: torch.Tensor) -> None:
-        if self._closed or grad is None or _is_wrapped(grad):
+        if self._closed or grad is None:
+            return
+        if not torch.compiler.is_compiling() and _is_wrapped(grad):
             return
         if self.loss_scale is not None:  # AMP: hooks see S * g; record g (no host sync)
             grad = self.loss_scale.unscale(grad)
