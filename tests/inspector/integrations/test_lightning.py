@@ -128,3 +128,31 @@ def test_exception_in_training_marks_the_run_failed(tmp_path) -> None:
     assert run.meta["name"] == "TinyModule"  # no logger: the model's class
     assert run.steps().tolist() == [0, 1, 2]
     assert callback.recorder.hook_count == 0
+
+
+def test_mixed_precision_plugin_scaler_is_unscaled(tmp_path) -> None:
+    """precision='16-mixed' (here its plugin on CPU): gradients recorded at 2**16 scale equal
+    those recorded at scale 1 (scaling by a power of two is exact)."""
+    from lightning.pytorch.plugins import MixedPrecision
+
+    def run(name: str, scale: float):
+        scaler = torch.amp.GradScaler("cpu", init_scale=scale, growth_interval=10**6)
+        callback = InspectorCallback(name, root=tmp_path / "runs", every=1, exact=True)
+        trainer = pl.Trainer(
+            accelerator="cpu",
+            max_steps=4,
+            logger=False,
+            callbacks=[callback],
+            plugins=[MixedPrecision("16-mixed", "cpu", scaler=scaler)],
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        trainer.fit(TinyModule(), loader())
+        return inspector.open_run(callback.recorder.writer.dir)
+
+    scaled, plain = run("scaled", 2.0**16), run("plain", 1.0)
+    assert scaled.scalar("amp_scale")[1].tolist() == [2.0**16] * 4
+    assert scaled.scalar("amp_skipped")[1].tolist() == [0.0] * 4
+    for stat in ("grad_norm", "grad_max", "grad_std"):
+        np.testing.assert_allclose(scaled.series(stat).values, plain.series(stat).values, rtol=1e-3)
