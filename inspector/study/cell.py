@@ -10,6 +10,7 @@ parameter names, so the same seed gives them equal weights and the same batches.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ class CellTask:
     run_name: str
     study_id: str
     root: str
+    device: str | None = None  # this cell's device (a GPU slot); None: the spec's device
 
 
 @dataclass
@@ -106,8 +108,10 @@ def initial_model(spec: StudySpec, config: dict[str, Any], data_info):
     return build_model(str(name), data_info, kwargs)
 
 
-def run_cell(task: CellTask) -> CellResult:
-    """Train one configuration (in a worker or in-process) and measure it."""
+def run_cell(task: CellTask, callbacks: Sequence[Any] = ()) -> CellResult:
+    """Train one configuration (in a worker or in-process) and measure it.
+
+    ``callbacks`` are extra training callbacks (the executors' progress reporter)."""
     from inspector.train import TrainConfig, train
 
     spec, config = task.spec, task.config
@@ -121,7 +125,7 @@ def run_cell(task: CellTask) -> CellResult:
             optimizer=spec.optimizer,
             lr=spec.lr,
             momentum=spec.momentum,
-            device=spec.device,
+            device=task.device or spec.device,
             seed=int(config.get(SEED_AXIS, 0)),
             every=spec.every,
         )
@@ -133,6 +137,7 @@ def run_cell(task: CellTask) -> CellResult:
             root=task.root,
             quiet=True,
             meta={"model": model_meta, "study": task.study_id, "study_config": config},
+            callbacks=callbacks,
         )
         with RunReader(result.run_dir) as reader:
             metrics = run_metrics(reader, spec.loss_threshold)

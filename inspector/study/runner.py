@@ -13,11 +13,10 @@ redoes failed, interrupted or missing ones.
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.errors import InspectorError, StoreError
 from inspector.store import RunReader, RunStatus, runs_root, sanitize_name
@@ -28,11 +27,15 @@ from inspector.study.cell import (
     initial_model,
     load_study_data,
     run_cell,
-    worker_init,
 )
-from inspector.study.grid import expand, run_name
+from inspector.study.executors.local import LocalExecutor
+from inspector.study.executors.slots import plan_slots
+from inspector.study.grid import config_key, expand, run_name
 from inspector.study.metrics import run_metrics
 from inspector.study.store import CellStatus, Study, new_study, study_path
+
+if TYPE_CHECKING:
+    from inspector.study.executors.ray_executor import RayExecutor
 
 __all__ = ["StudySpec", "initial_model", "load_study_data", "open_study", "run_cell", "run_study"]
 
@@ -79,20 +82,6 @@ def _prepare_cells(study: Study, spec: StudySpec, root: Path) -> list[dict]:
     return todo
 
 
-def _result_of(future, cell: dict) -> CellResult:
-    """The worker's result, or a failed cell if the worker itself died (e.g. out of memory)."""
-    try:
-        return future.result()
-    except Exception as exc:
-        return CellResult(
-            cell["config"],
-            None,
-            CellStatus.FAILED,
-            None,
-            f"worker process failed: {type(exc).__name__}: {exc}",
-        )
-
-
 def open_study(
     spec: StudySpec, root: str | Path | None = None, name: str | None = None, command: str = ""
 ) -> Study:
@@ -120,6 +109,81 @@ def open_study(
     return new_study(sid, spec.kind, spec.axes, spec.settings(), spec.headline, root, command)
 
 
+class _Progress:
+    """The study's side of ``StudyEvents``: keeps study.json current and drives one bar.
+
+    The bar counts training steps over the whole grid (finished cells count in full), so
+    every running cell's progress shows, wherever it runs."""
+
+    def __init__(self, study: Study, spec: StudySpec, todo: list[dict], bar, on_cell) -> None:
+        self.study, self.steps, self.bar, self.on_cell = study, spec.steps, bar, on_cell
+        self.cells = {config_key(c["config"]): c for c in todo}
+        self.done = len(study.cells) - len(todo)
+        self.steps_of: dict[str, int] = {}
+        self.failed = 0
+        self.note = ""
+
+    def _cell(self, task: CellTask) -> dict:
+        return self.cells[config_key(task.config)]
+
+    def _show(self, note: str | None = None) -> None:
+        target = self.done * self.steps + sum(self.steps_of.values())
+        if target >= self.bar.n:
+            self.bar.update(target - self.bar.n)
+        else:  # a retried cell starts over
+            self.bar.n = target
+            self.bar.refresh()
+        self.note = self.note if note is None else note
+        total = len(self.study.cells)
+        failed = f", {self.failed} failed" if self.failed else ""
+        self.bar.set_postfix_str(f"{self.done}/{total} runs{failed}{self.note}", refresh=True)
+
+    def started(self, task: CellTask, attempt: int) -> None:
+        self._cell(task)["status"] = CellStatus.RUNNING
+        self.study.save()
+        self.steps_of[task.run_name] = 0
+        self._show(f", retry of {task.run_name.split('.')[-1]}" if attempt > 1 else "")
+
+    def progress(self, run_name: str, steps_done: int) -> None:
+        if run_name in self.steps_of:
+            self.steps_of[run_name] = min(int(steps_done), self.steps)
+            self._show()
+
+    def retrying(self, task: CellTask, result: CellResult) -> None:
+        self.steps_of.pop(task.run_name, None)
+        first = (result.error or "failed").splitlines()[0][:80]
+        self._show(f", retrying {task.run_name.split('.')[-1]} ({first})")
+
+    def finished(self, task: CellTask, result: CellResult) -> None:
+        cell = self._cell(task)
+        cell.update(run_id=result.run_id, status=result.status, metrics=result.metrics)
+        if result.error:
+            cell["error"] = result.error
+        else:
+            cell.pop("error", None)
+        self.study.save()
+        self.steps_of.pop(task.run_name, None)
+        self.done += 1
+        self.failed += result.status != CellStatus.FINISHED
+        loss = (result.metrics or {}).get("final_loss")
+        name = task.run_name.split(".")[-1]
+        self._show(f", {name} loss {loss:.3f}" if loss is not None else "")
+        if self.on_cell:
+            self.on_cell(result)
+
+
+def local_executor(spec: StudySpec, jobs: int = 1, runs_per_gpu: int = 1) -> LocalExecutor:
+    """The local executor for the spec's device: ``jobs`` CPU slots, or ``runs_per_gpu``
+    slots on every visible GPU (``--device cuda``) or on the one named (``cuda:N``)."""
+    import torch
+
+    from inspector.train import resolve_device
+
+    device = resolve_device(spec.device)
+    gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    return LocalExecutor(plan_slots(str(device), jobs, gpus, runs_per_gpu))
+
+
 def run_study(
     spec: StudySpec,
     root: str | Path | None = None,
@@ -128,76 +192,36 @@ def run_study(
     quiet: bool = False,
     command: str = "",
     on_cell: Callable[[CellResult], None] | None = None,
+    executor: LocalExecutor | RayExecutor | None = None,
+    runs_per_gpu: int = 1,
 ) -> Study:
-    """Run (or resume) the study; returns it with every cell's status and metrics."""
+    """Run (or resume) the study; returns it with every cell's status and metrics.
+
+    ``executor`` defaults to the local one (``jobs`` CPU workers, or ``runs_per_gpu`` runs
+    per GPU); pass a ``RayExecutor`` to run the cells as Ray tasks."""
     from tqdm.auto import tqdm
 
-    from inspector.train import resolve_device
-
-    base = runs_root(root)
+    base = runs_root(root).resolve()
     base.mkdir(parents=True, exist_ok=True)
-    if jobs < 1:
-        raise InspectorError(f"--jobs must be >= 1, got {jobs}")
-    device = resolve_device(spec.device)
-    if device.type != "cpu":
-        jobs = 1  # one accelerator: cells run one after another
+    if executor is None:
+        executor = local_executor(spec, jobs, runs_per_gpu)
     study = open_study(spec, base, name, command)
     todo = _prepare_cells(study, spec, base)
     study.save()
-    tasks = {
-        id(cell): CellTask(
-            spec, cell["config"], run_name(study.id, cell["config"]), study.id, str(base)
-        )
+    tasks = [
+        CellTask(spec, cell["config"], run_name(study.id, cell["config"]), study.id, str(base))
         for cell in todo
-    }
+    ]
     bar = tqdm(
-        total=len(study.cells),
-        initial=len(study.cells) - len(todo),
-        unit="run",
+        total=len(study.cells) * spec.steps,
+        initial=(len(study.cells) - len(todo)) * spec.steps,
+        unit="step",
         desc=f"study {study.id}"[:48],
         disable=quiet,
         dynamic_ncols=True,
     )
-
-    def finish(cell: dict, result: CellResult) -> None:
-        cell.update(run_id=result.run_id, status=result.status, metrics=result.metrics)
-        if result.error:
-            cell["error"] = result.error
-        else:
-            cell.pop("error", None)
-        study.save()
-        bar.update(1)
-        if result.metrics and result.metrics.get("final_loss") is not None:
-            bar.set_postfix_str(
-                f"{tasks[id(cell)].run_name.split('.')[-1]} loss {result.metrics['final_loss']:.3f}"
-            )
-        if on_cell:
-            on_cell(result)
-
     try:
-        if jobs == 1 or len(todo) <= 1:
-            for cell in todo:
-                cell["status"] = CellStatus.RUNNING
-                study.save()
-                finish(cell, run_cell(tasks[id(cell)]))
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=worker_init
-            ) as pool:
-                pending = {pool.submit(run_cell, tasks[id(c)]): c for c in todo}
-                for cell in todo:
-                    cell["status"] = CellStatus.RUNNING
-                study.save()
-                try:
-                    while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            cell = pending.pop(future)
-                            finish(cell, _result_of(future, cell))
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+        executor.run(tasks, _Progress(study, spec, todo, bar, on_cell))
     except BaseException:
         for cell in todo:
             if cell["status"] in (CellStatus.RUNNING, CellStatus.PENDING):

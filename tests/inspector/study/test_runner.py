@@ -11,7 +11,7 @@ import inspector.train
 from inspector.errors import InspectorError
 from inspector.store import RunStatus, RunWriter, open_run
 from inspector.store.writer import connect
-from inspector.study import runner
+from inspector.study.executors import common
 from inspector.study.grid import StudyKind
 from inspector.study.runner import StudySpec, initial_model, load_study_data, run_study
 from inspector.study.store import load_study
@@ -74,7 +74,7 @@ def test_every_cell_is_a_recorded_run_with_metrics(finished):
         assert reader.status == "finished"
         m = cell["metrics"]
         assert m["final_loss"] > 0 and m["grad_ratio_init"] > 0 and m["params"] > 0
-        assert len(m["act_std_init"]) == cell["config"]["depth"] + 1  # stem + blocks
+        assert len(m["act_std_init"]) >= cell["config"]["depth"] + 1  # stem, blocks (, stages)
 
 
 def test_pairs_share_data_order_and_initial_weights(finished):
@@ -96,8 +96,10 @@ def test_pairs_share_data_order_and_initial_weights(finished):
 def test_rerun_skips_finished_cells_and_redoes_failed_ones(finished, monkeypatch):
     root, study = finished
     calls = []
-    real = runner.run_cell
-    monkeypatch.setattr(runner, "run_cell", lambda task: calls.append(task) or real(task))
+    real = common.run_cell
+    monkeypatch.setattr(
+        common, "run_cell", lambda task, callbacks=(): calls.append(task) or real(task, callbacks)
+    )
     again = run_study(tiny_spec(), root=root, jobs=1, quiet=True)
     assert calls == [] and again.id == study.id
     # one cell failed (its run marked failed), as a crashed earlier attempt would leave it
