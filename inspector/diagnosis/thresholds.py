@@ -111,9 +111,10 @@ class Thresholds:
     chance_margin: float = 0.05
 
     # -- generalisation (train vs test loss) ----------------------------------------------
-    # A test loss that ends above chance (by ``chance_margin``) while the train loss ends
-    # below it, or that rises this share above its own best while the train loss keeps
-    # falling, is a generalisation gap (Inside Deep Learning ch. 2 "overfitting"; DLwPT ch. 8.5
+    # While the train loss falls (by ``loss_min_drop``) and ends below chance (by
+    # ``chance_margin``, when the number of classes is known), a test loss that ends above
+    # the train loss and above chance, or rises this share above its own best, is a
+    # generalisation gap (Inside Deep Learning ch. 2 "overfitting"; DLwPT ch. 8.5
     # "regularization"). Needs at least ``test_min_evals`` test evaluations.
     test_rise: float = 0.2
     test_min_evals: int = 3

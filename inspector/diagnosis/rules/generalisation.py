@@ -28,14 +28,17 @@ def generalisation_gap(view: RunView) -> list[Finding]:
     steps, test = view.scalar("test_loss")
     ok = np.isfinite(test)
     steps, test = steps[ok], test[ok]
-    if lv is None or test.size == 0 or not lv.last < (1 - th.loss_min_drop) * lv.first:
-        return []  # no test loss, or the training loss does not fall: not a gap
+    if lv is None or test.size == 0:
+        return []
+    chance = lv.chance
+    learns = lv.last < (1 - th.loss_min_drop) * lv.first and (
+        chance is None or lv.last < (1 - th.chance_margin) * chance
+    )
     last, best_i = float(test[-1]), int(np.argmin(test))
     best = float(test[best_i])
-    chance = lv.chance
-    above_chance = (
-        chance is not None and last > (1 + th.chance_margin) * chance and lv.last < chance
-    )
+    if not learns or last <= lv.last:
+        return []  # the training loss does not fall below chance, or test is not worse: no gap
+    above_chance = chance is not None and last > (1 + th.chance_margin) * chance
     rising = (
         test.size >= th.test_min_evals
         and best_i < test.size - 1
@@ -69,6 +72,13 @@ def generalisation_gap(view: RunView) -> list[Finding]:
             f"the test loss rose from its best, {sci(best)} at step {int(steps[best_i])}, to "
             f"{sci(last)} ({last / best:.2g}x)"
         )
+    norm = (
+        " With BatchNorm, a test loss far above the training loss early in a run can also mean "
+        "that the running averages used in evaluation lag behind the weights (see the "
+        "BatchNorm view)."
+        if any(m.info.get("norm") for m in view.modules)
+        else ""
+    )
     accuracy = ""
     if evidence["test_accuracy_last"] is not None and evidence["train_accuracy_last"] is not None:
         accuracy = (
@@ -85,7 +95,7 @@ def generalisation_gap(view: RunView) -> list[Finding]:
                 f"The training loss fell from {sci(lv.first)} to {sci(lv.last)} (medians of the "
                 f"first and last {lv.window} steps) while {' and '.join(parts)}, over "
                 f"{test.size} test evaluations. The network memorises its training examples "
-                f"instead of learning what generalises.{accuracy}"
+                f"instead of learning what generalises.{accuracy}{norm}"
             ),
             layers=(),
             steps=(int(steps[0]), int(steps[-1])),
