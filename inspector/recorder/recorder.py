@@ -215,7 +215,7 @@ class Recorder:
         out = first_tensor(output)
         if out is None or not out.is_floating_point():
             return
-        if torch._C._current_graph_task_id() != -1:
+        if not torch.compiler.is_compiling() and torch._C._current_graph_task_id() != -1:
             # a forward re-run inside backward (activation checkpointing): recorded on its
             # first run already; only gradients through recomputed tensors (reentrant) count
             if out.requires_grad:
