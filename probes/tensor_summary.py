@@ -39,12 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, SYMLOG_SMALL, edges_for
+from probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
 # Device row per call: shift, scale (< 0: fast row, unshifted), sum(y), ||y||, min, max,
-# zero count, saturation count; y = (x - shift) / scale.
-MOMENT_FIELDS = ("shift", "scale", "sum", "norm", "min", "max", "zero", "sat")
+# non-zero and saturated counts in the sample; y = (x - shift) / scale.
+MOMENT_FIELDS = ("shift", "scale", "sum", "norm", "min", "max", "nonzero", "sat")
 ROW = len(MOMENT_FIELDS)
 _TINY = 2.0**-126  # smallest normal float32: the scale never divides by a subnormal
 # Fast rows are trusted while the tensor stays this far inside float32's range.
@@ -90,13 +90,18 @@ class TensorSummary:
     """Device-side summary of one tensor (or of several calls, merged)."""
 
     n: int  # elements
-    moments: torch.Tensor  # float32 (calls * ROW,): one MOMENT_FIELDS row per call
+    parts: list[torch.Tensor]  # 0-d device tensors, one MOMENT_FIELDS row per call
     samples: list[torch.Tensor]  # float32 copies of the sampled elements
     counts: list[int] = field(default_factory=list)  # elements per call (row)
 
     def __post_init__(self) -> None:
         if not self.counts:
             self.counts = [self.n]
+
+    @property
+    def moments(self) -> torch.Tensor:
+        """The rows as one float32 vector (the recorder stacks a whole step's rows at once)."""
+        return torch.stack(self.parts).float()
 
     @property
     def n_sample(self) -> int:
@@ -119,7 +124,7 @@ class TensorSummary:
             nan = torch.full((2,), float("nan"), device=flat.device)
             zeros = torch.zeros(2, device=flat.device)
             head = torch.tensor([0.0, -1.0, 0.0, 0.0], device=flat.device)
-            return cls(0, torch.cat([head, nan, zeros]), [], [0])
+            return cls(0, list(torch.cat([head, nan, zeros]).unbind()), [], [0])
         per_item = max(1, numel // x.shape[0]) if x.dim() > 0 and x.shape[0] > 0 else 1
         stride = sample_stride(numel, per_item, spec.max_sample)
         if stride > 1:
@@ -136,15 +141,15 @@ class TensorSummary:
         else:
             head = [_const(0.0, flat.device), _const(-1.0, flat.device)]
             head += [flat.sum(), torch.linalg.vector_norm(flat)]
-        # zeros = sample size - non-zeros: count_nonzero is one fast kernel (== then sum is two)
-        parts = [*head, mn, mx, sample.numel() - torch.count_nonzero(sample)]
-        if spec.bounds is not None:
+        # zeros = sample size - non-zeros (on the host): count_nonzero is one fast kernel
+        parts = [*head, mn, mx, torch.count_nonzero(sample)]
+        if spec.bounds is not None:  # |x - midpoint| >= half range - tolerance
             lo, hi = spec.bounds
-            tol = spec.sat_tolerance * (hi - lo)
-            parts.append(((sample <= lo + tol) | (sample >= hi - tol)).sum(dtype=torch.float32))
+            near = (hi - lo) / 2 - spec.sat_tolerance * (hi - lo)
+            parts.append(torch.count_nonzero(torch.sub(sample, (lo + hi) / 2).abs_() >= near))
         else:
             parts.append(_const(0.0, flat.device))
-        return cls(numel, torch.stack(parts), [sample], [numel])
+        return cls(numel, parts, [sample], [numel])
 
     def merge(self, other: TensorSummary) -> TensorSummary:
         """Combine with the summary of another call of the same module in the same step.
@@ -153,7 +158,7 @@ class TensorSummary:
         """
         return TensorSummary(
             self.n + other.n,
-            torch.cat([self.moments, other.moments]),
+            self.parts + other.parts,
             self.samples + other.samples,
             self.counts + other.counts,
         )
@@ -168,7 +173,7 @@ class Moments:
     m2: float
     min: float
     max: float
-    zero: float
+    nonzero: float  # non-zero elements of the sample
     sat: float
     trusted: bool  # False: a fast row left float32's safe range; mean/std/norm unknown
 
@@ -208,7 +213,7 @@ def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
     n_total = int(sum(counts))
     mn = float(np.min(rows[:, 4])) if not np.isnan(rows[:, 4]).any() else float("nan")
     mx = float(np.max(rows[:, 5])) if not np.isnan(rows[:, 5]).any() else float("nan")
-    zero, sat = float(rows[:, 6].sum()), float(rows[:, 7].sum())
+    nonzero, sat = float(rows[:, 6].sum()), float(rows[:, 7].sum())
     n_acc, mean_acc, m2_acc, trusted = 0, 0.0, 0.0, True
     for n_i, row in zip(counts, rows):
         if n_i == 0:
@@ -220,7 +225,7 @@ def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
         mean_acc += delta * n_i / n_new
         m2_acc += m2_i + delta * delta * n_acc * n_i / n_new
         n_acc = n_new
-    return Moments(n_total, mean_acc, m2_acc, mn, mx, zero, sat, trusted)
+    return Moments(n_total, mean_acc, m2_acc, mn, mx, nonzero, sat, trusted)
 
 
 def fast_path_ok(counts: Sequence[int], moments: np.ndarray) -> bool:
@@ -245,6 +250,25 @@ def fast_path_ok(counts: Sequence[int], moments: np.ndarray) -> bool:
     )
 
 
+def _bin_position(
+    values: torch.Tensor, scale: str, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Float32 histogram bin of each value (NaN stays NaN, +-Inf go to the open end bins).
+
+    Few, mostly in-place float32 kernels: the bin count of a symlog value is
+    ``n_mag + 1 + sign(x) * (clamp(floor(t), -1, n_mag) + 1)`` with ``t`` the value's
+    position in eighths of a decade above 1e-3 (|x| < 1e-3 and zeros land in the central
+    bin); a log-magnitude bin is ``clamp(t, -1, n_edges).floor() + 1``.
+    """
+    t = torch.abs(values, out=out).log10_() if out is not None else values.abs().log10_()
+    if scale == "log_abs":
+        lo, per_decade, n_edges = LOG_ABS_LAYOUT
+        return t.sub_(lo).mul_(per_decade).clamp_(-1.0, n_edges).floor_().add_(1.0)
+    lo, per_decade, n_mag = SYMLOG_LAYOUT  # edges -M40..-M0, M0..M40, M_i = 10**(lo+i/8)
+    t.sub_(lo).mul_(per_decade).floor_().clamp_(-1.0, n_mag).add_(1.0)
+    return t.copysign_(values).add_(n_mag + 1)
+
+
 def bin_index(values: torch.Tensor, scale: str) -> torch.Tensor:
     """Histogram bin of each value, by arithmetic on the fixed edges of ``probes.bins``.
 
@@ -252,27 +276,32 @@ def bin_index(values: torch.Tensor, scale: str) -> torch.Tensor:
     rounding exactly at an edge) at a fraction of its cost. Non-finite values get some valid
     index; callers route them elsewhere.
     """
-    if scale == "log_abs":
-        lo, per_decade, n_edges = LOG_ABS_LAYOUT
-        t = ((values.abs().log10() - lo) * per_decade).nan_to_num(nan=0.0)
-        return t.clamp(-1.0, n_edges).floor().long() + 1
-    lo, per_decade, n_mag = SYMLOG_LAYOUT  # edges -M40..-M0, M0..M40, M_i = 10**(lo+i/8)
-    t = ((values.abs().log10() - lo) * per_decade).nan_to_num(nan=0.0).clamp(-1.0, n_mag + 1)
-    positive = n_mag + 2 + t.floor().clamp(0, n_mag).long()
-    negative = n_mag + 1 - t.ceil().clamp(0, n_mag + 1).long()
-    idx = torch.where(values >= 0, positive, negative)
-    return idx.masked_fill(values.abs() < SYMLOG_SMALL, n_mag + 1)
+    return _bin_position(values.float(), scale).nan_to_num_(nan=0.0).long()
 
 
 _SEGMENT_CACHE: dict[tuple, torch.Tensor] = {}
+_WORKSPACE: dict[tuple, torch.Tensor] = {}
 
 
-def _segments(owners: tuple[int, ...], lengths: tuple[int, ...], device) -> torch.Tensor:
-    """Group id of every element of the concatenated samples (cached: shapes repeat)."""
-    key = (owners, lengths, device)
+def _workspace(name: str, numel: int, device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A reused buffer of at least ``numel`` elements: the step's histogram temporaries are
+    the same size every step, and fresh large allocations cost page faults on CPU."""
+    key = (name, device, dtype)
+    buf = _WORKSPACE.get(key)
+    if buf is None or buf.numel() < numel:
+        buf = _WORKSPACE[key] = torch.empty(numel, dtype=dtype, device=device)
+    return buf[:numel]
+
+
+def _segments(
+    owners: tuple[int, ...], lengths: tuple[int, ...], width: int, device
+) -> torch.Tensor:
+    """``group * width`` for every element of the concatenated samples, float32 (cached:
+    shapes repeat step after step)."""
+    key = (owners, lengths, width, device)
     seg = _SEGMENT_CACHE.get(key)
     if seg is None:
-        ids = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+        ids = np.repeat(np.asarray(owners, dtype=np.float32) * width, lengths)
         seg = torch.from_numpy(ids).to(device, non_blocking=True)
         if len(_SEGMENT_CACHE) > 64:
             _SEGMENT_CACHE.clear()
@@ -285,22 +314,24 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
 
     Every sample of a group counts into the group's row. Finite values land in the fixed
     bins (which therefore sum to the number of finite sampled elements); NaN and Inf are
-    counted in the last two columns.
+    counted in the last two columns. One ``cat``, a dozen float32 element-wise kernels and
+    one ``bincount`` for all groups together.
     """
     n_bins = len(edges_for(scale)) + 1
     width = n_bins + 2
     flat_groups = [(g, s) for g, samples in enumerate(groups) for s in samples]
     if not flat_groups:
         return torch.zeros((len(groups), width), dtype=torch.float64)
-    values = torch.cat([s for _, s in flat_groups])
+    total = sum(s.numel() for _, s in flat_groups)
+    device = flat_groups[0][1].device
+    values = torch.cat([s.float() for _, s in flat_groups], out=_workspace("v", total, device))
     owners = tuple(g for g, _ in flat_groups)
-    seg = _segments(owners, tuple(s.numel() for _, s in flat_groups), values.device)
-    idx = bin_index(values, scale)
-    idx = torch.where(torch.isnan(values), n_bins, idx)
-    idx = torch.where(torch.isinf(values), n_bins + 1, idx)
-    counts = torch.zeros(len(groups) * width, dtype=torch.float64, device=values.device)
-    counts.scatter_add_(0, seg * width + idx, torch.ones_like(values, dtype=torch.float64))
-    return counts.view(len(groups), width)
+    seg = _segments(owners, tuple(s.numel() for _, s in flat_groups), width, device)
+    pos = _bin_position(values, scale, out=_workspace("p", total, device))
+    pos.nan_to_num_(nan=n_bins).masked_fill_(values.isinf(), n_bins + 1).add_(seg)
+    keys = _workspace("k", total, device, torch.int32).copy_(pos)  # exact: integers < 2**24
+    counts = torch.bincount(keys, minlength=len(groups) * width)
+    return counts.to(torch.float64).view(len(groups), width)
 
 
 def finalize(
@@ -348,7 +379,7 @@ def finalize(
     else:
         for key in ("mean", "std", "min", "max", "norm"):
             out[f"{prefix}_{key}"] = float("nan")
-    out[f"{prefix}_zero_frac"] = m.zero / n_sample if n_sample else float("nan")
+    out[f"{prefix}_zero_frac"] = (n_sample - m.nonzero) / n_sample if n_sample else float("nan")
     if with_saturation:
         out[f"{prefix}_sat_frac"] = m.sat / n_sample if n_sample else float("nan")
     return out

@@ -76,6 +76,7 @@ def assemble(
     pieces: list[Piece] = []
     parts: list[torch.Tensor] = []
     groups: dict[str, list[list[torch.Tensor]]] = {s: [] for s in SCALES}
+    moment_parts: list[torch.Tensor] = []  # every summary's 0-d parts: one stack per step
     rows: dict[tuple[str, int], int] = {}  # a summary shared by two keys (conv out = BN in)
     for (layer, kind), summ in summaries.items():
         scale = SUMMARY_KINDS[kind][2]
@@ -89,8 +90,10 @@ def assemble(
             "row": row,
             "saturation": kind == "act" and layer in saturating,
         }
-        pieces.append(Piece(layer, kind, summ.moments.numel(), extra))
-        parts.append(summ.moments)
+        pieces.append(Piece(layer, kind, len(summ.parts), extra))
+        moment_parts += summ.parts
+    if moment_parts:
+        parts.append(torch.stack(moment_parts))
     if param_norms is not None:
         pieces.append(
             Piece(
