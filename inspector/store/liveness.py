@@ -1,9 +1,10 @@
-"""Is the process writing a run still alive? Heartbeat first, then host + PID + start time.
+"""Is the process writing a run still alive? Host + PID + start time, else the heartbeat.
 
 A PID check alone is not enough: PIDs are reused (a run whose PID now belongs to another
 process would read ``running`` forever) and another host's PIDs cannot be checked at all.
-The writer stamps ``meta.heartbeat`` every ``HEARTBEAT_SECONDS``; a run whose heartbeat is
-older than ``STALE_SECONDS`` is not running, whatever its PID says.
+So the writer stores its process start time next to its PID, and stamps
+``meta.heartbeat`` every ``HEARTBEAT_SECONDS``; a run from another host whose heartbeat
+is older than ``STALE_SECONDS`` is not running.
 """
 
 from __future__ import annotations
@@ -33,24 +34,30 @@ def process_start_time(pid: int) -> int | None:
 
 
 def writer_alive(meta: Mapping[str, Any], now: float | None = None) -> bool:
-    """Whether the process that writes this run is still alive, as far as can be told."""
+    """Whether the process that writes this run is still alive, as far as can be told.
+
+    On the writer's own host, PID plus process start time decide (a reused PID has another
+    start time). Elsewhere, or without a PID, the heartbeat decides: older than
+    ``STALE_SECONDS`` means the writer is gone.
+    """
     now = time.time() if now is None else now
+    pid = meta.get("pid")
+    same_host = meta.get("host") == socket.gethostname()
+    if same_host and isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+        return _pid_alive(pid, meta.get("process_start"))
     beat = meta.get("heartbeat")
     if isinstance(beat, (int, float)) and not isinstance(beat, bool):
-        if now - float(beat) > STALE_SECONDS:
-            return False
-    pid = meta.get("pid")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return True  # cannot tell; the heartbeat (if any) said alive
-    if meta.get("host") != socket.gethostname():
-        return True
+        return now - float(beat) <= STALE_SECONDS
+    return True  # an old run from another host without a heartbeat: cannot tell
+
+
+def _pid_alive(pid: int, started: Any) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
-        return True
-    started = meta.get("process_start")
+        pass  # exists, owned by someone else
     if isinstance(started, int) and not isinstance(started, bool):
         current = process_start_time(pid)
         if current is not None and current != started:

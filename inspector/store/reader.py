@@ -60,6 +60,7 @@ class RunReader:
         if not db.is_file():
             raise StoreError(f"{self.dir} is not an Inspector run (no {DB_NAME} in it)")
         self.problems: list[str] = []  # what could not be read, one line per record
+        self._arrays_checked: dict[str, bool] = {}
         try:
             self._conn = connect_readonly(db)
             app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
@@ -314,12 +315,42 @@ class RunReader:
         return None if parsed is _BAD else parsed
 
     def array_names(self) -> list[str]:
-        return [r[0] for r in self._q("SELECT DISTINCT name FROM arrays ORDER BY name")]
+        """Names of the arrays whose files are present and readable (others in problems)."""
+        rows = self._q("SELECT name, path FROM arrays ORDER BY name, step")
+        return sorted({name for name, path in rows if self._array_ok(name, path)})
 
     def array_steps(self, name: str) -> list[int]:
-        return [
-            r[0] for r in self._q("SELECT step FROM arrays WHERE name = ? ORDER BY step", (name,))
-        ]
+        """Steps at which ``name`` has a present, readable file."""
+        rows = self._q("SELECT step, path FROM arrays WHERE name = ? ORDER BY step", (name,))
+        return [step for step, path in rows if self._array_ok(name, path)]
+
+    def _array_ok(self, name: str, rel: Any) -> bool:
+        """The stored path stays in the run folder and holds an .npy header (checked once
+        per file: artifacts are written once), so views see a missing array as absent."""
+        key = str(rel)
+        known = self._arrays_checked.get(key)
+        if known is not None:
+            return known
+        try:
+            path = self.artifact_path(rel)
+            with open(path, "rb") as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    np.lib.format.read_array_header_1_0(fh)
+                else:
+                    np.lib.format.read_array_header_2_0(fh)
+            ok = True
+        except StoreError as exc:
+            self._problem(str(exc))
+            ok = False
+        except FileNotFoundError:
+            self._problem(f"array {name!r}: file {key} is missing")
+            ok = False
+        except (OSError, ValueError, EOFError, SyntaxError) as exc:
+            self._problem(f"array {name!r}: file {key} is unreadable ({exc})")
+            ok = False
+        self._arrays_checked[key] = ok
+        return ok
 
     def array(self, name: str, step: int | None = None) -> np.ndarray:
         """The array ``name`` at ``step``; by default the latest one written."""

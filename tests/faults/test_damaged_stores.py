@@ -133,9 +133,13 @@ def test_corrupt_npy_files_are_reported_not_fatal(pristine, tmp_path, capsys):
     for f in files:
         f.write_bytes(b"\x93NUMPY garbage")
     reader = open_run(run_dir)
-    name = reader.array_names()[0]
+    with sqlite3.connect(run_dir / DB_NAME) as conn:
+        name = conn.execute("SELECT name FROM arrays").fetchone()[0]
+    conn.close()
     with pytest.raises(StoreError, match="unreadable"):
         reader.array(name)
+    assert reader.array_names() == []  # views see the arrays as absent
+    assert any("unreadable" in p for p in reader.problems)
     cli_is_clean(run_dir, tmp_path, capsys)
 
 
@@ -143,8 +147,13 @@ def test_a_deleted_artifacts_folder_is_reported_not_fatal(pristine, tmp_path, ca
     run_dir = damaged(pristine, tmp_path)
     shutil.rmtree(run_dir / ARTIFACTS_DIR)
     reader = open_run(run_dir)
+    with sqlite3.connect(run_dir / DB_NAME) as conn:
+        name = conn.execute("SELECT name FROM arrays").fetchone()[0]
+    conn.close()
     with pytest.raises(StoreError, match="missing"):
-        reader.array(reader.array_names()[0])
+        reader.array(name)
+    assert reader.array_names() == [] and reader.array_steps(name) == []
+    assert any("missing" in p for p in reader.problems)
     cli_is_clean(run_dir, tmp_path, capsys)
 
 
@@ -154,8 +163,12 @@ def test_array_paths_must_stay_inside_the_run_folder(pristine, tmp_path, capsys,
     np.save(outside, np.arange(3))
     run_dir = damaged(pristine, tmp_path, f"UPDATE arrays SET path = '{path}'")
     reader = open_run(run_dir)
+    assert reader.array_names() == []
+    with sqlite3.connect(run_dir / DB_NAME) as conn:
+        name = conn.execute("SELECT name FROM arrays").fetchone()[0]
+    conn.close()
     with pytest.raises(StoreError, match="outside the run folder"):
-        reader.array(reader.array_names()[0])
+        reader.array(name)
     cli_is_clean(run_dir, tmp_path, capsys)
 
 
@@ -169,3 +182,42 @@ def test_a_truncated_database_is_one_clear_error(pristine, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert rc != 0 and "error:" in captured.err
+
+
+VIEWS = [
+    "overview",
+    "runs",
+    "compare",
+    "gradient_flow",
+    "activations",
+    "batchnorm",
+    "kernels",
+    "saliency",
+    "receptive_field",
+]
+
+
+def test_dashboard_views_survive_a_damaged_run(pristine, tmp_path, monkeypatch):
+    """Malformed meta + findings + a deleted artifacts/ folder: every view still renders,
+    and a healthy run next to it is unaffected."""
+    from streamlit.testing.v1 import AppTest
+
+    from inspector.dashboard.state import RUN_KEY
+
+    run_dir = damaged(
+        pristine,
+        tmp_path,
+        "UPDATE meta SET value = '{not json' WHERE key = 'model'",
+        "UPDATE records SET value = 'garbage' WHERE kind = 'findings'",
+    )
+    shutil.rmtree(run_dir / ARTIFACTS_DIR)
+    shutil.copytree(pristine, run_dir.parent / "healthy")
+    monkeypatch.setenv("INSPECTOR_RUNS_ROOT", str(run_dir.parent))
+    app = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+    for run in ("bad", "healthy"):
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.session_state[RUN_KEY] = run
+        at.run()
+        for view in VIEWS:
+            at.switch_page(f"inspector/dashboard/pages/{view}.py").run()
+            assert not at.exception, (run, view, [e.value for e in at.exception])
