@@ -63,6 +63,7 @@ class RunReader:
         self._arrays_checked: dict[str, bool] = {}
         try:
             self._conn = connect_readonly(db)
+            self._immutable = not _wal(db).exists()
             app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -78,6 +79,17 @@ class RunReader:
     def close(self) -> None:
         self._conn.close()
 
+    def _follow_writer(self) -> None:
+        """A writer opened this finished run again (e.g. ``inspector diagnose`` storing
+        findings): an immutable connection would not see its writes, so reopen."""
+        try:
+            conn = connect_readonly(self.dir / DB_NAME)
+        except sqlite3.DatabaseError:
+            return
+        self._conn.close()
+        self._conn = conn
+        self._immutable = not _wal(self.dir / DB_NAME).exists()
+
     def __enter__(self) -> RunReader:
         return self
 
@@ -85,6 +97,8 @@ class RunReader:
         self.close()
 
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
+        if self._immutable and _wal(self.dir / DB_NAME).exists():
+            self._follow_writer()
         try:
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
@@ -403,6 +417,10 @@ def _int(value: Any) -> int:
         return 0
 
 
+def _wal(db: Path) -> Path:
+    return Path(str(db) + "-wal")
+
+
 def connect_readonly(db: Path) -> sqlite3.Connection:
     """A read-only connection that leaves no ``-wal``/``-shm`` files behind a finished run.
 
@@ -412,7 +430,7 @@ def connect_readonly(db: Path) -> sqlite3.Connection:
     read-only folder) the immutable open is the fallback.
     """
     uri = "file:" + urllib.parse.quote(str(Path(db).resolve()))
-    live = Path(str(db) + "-wal").exists()
+    live = _wal(db).exists()
     if live:
         try:
             conn = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, timeout=30)

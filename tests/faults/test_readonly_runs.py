@@ -113,3 +113,17 @@ def test_ls_warns_about_a_run_it_cannot_read(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "good" in out
     assert "broken" in err and "warning" in err  # not silently dropped
+
+
+def test_a_reader_sees_findings_written_later_into_a_finished_run(tmp_path):
+    """``inspector diagnose --run`` writes into a finished run; an open reader follows."""
+    from inspector.store.writer import connect
+
+    run_dir = finished_run(tmp_path)
+    reader = open_run(run_dir)
+    assert reader.record("findings", "all") is None
+    writer = RunWriter(run_dir, connect(run_dir / DB_NAME))
+    writer.put_record("findings", "all", {"findings": [1]})
+    assert reader.record("findings", "all") == {"findings": [1]}
+    writer.close()
+    reader.close()
