@@ -15,13 +15,14 @@ import pytest
 import inspector
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
+REPO = Path(__file__).resolve().parents[3]  # the workers import this checkout
 
 
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory) -> tuple[Path, dict[int, dict]]:
     root = tmp_path_factory.mktemp("runs")
     out = tmp_path_factory.mktemp("seen")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path.cwd())}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     done = subprocess.run(
         [*cmd, str(WORKER), str(root), str(out)],
