@@ -26,6 +26,7 @@ from torch import nn
 
 from inspector.diagnose_api import diagnose
 from inspector.diagnosis import Diagnosis
+from inspector.diagnosis.gradient_scale import TINY
 from inspector.train.callbacks import Callback
 
 models = pytest.importorskip("models")
@@ -276,6 +277,8 @@ def key_number(d: Diagnosis) -> str:
         for f in d.by_rule(rule):
             if "ratio" in f.evidence:
                 norm = f.evidence.get("first_grad_norm")
+                if norm is not None and norm <= TINY * 1.0001:
+                    return "first layers' gradient exactly 0"
                 extra = f", first layers' norm {norm:.1e}" if norm else ""
                 return f"ratio {f.evidence['ratio']:.2g}{extra}"
     if d.by_rule("generalisation_gap"):
