@@ -28,8 +28,9 @@ _INVISIBLE = {
 }
 
 # CommonMark treats these as syntax; a backslash makes each literal (GFM and Streamlit).
-# ``$`` is Streamlit's LaTeX, ``~`` strikethrough, ``|`` a table cell border.
-_MARKDOWN_PUNCT = set("\\`*_{}[]()#+!|~$")
+# ``$`` is Streamlit's LaTeX, ``~`` strikethrough, ``|`` a table cell border. ``(`` and
+# ``)`` need none: without ``[`` and ``]`` they cannot form a link or an image.
+_MARKDOWN_PUNCT = set("\\`*_{}[]#!|~$")
 _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 

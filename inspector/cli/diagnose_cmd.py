@@ -20,6 +20,7 @@ from inspector.cli.args import (
     train_config_from,
 )
 from inspector.errors import InspectorError
+from inspector.text_safety import escape_terminal
 
 EXAMPLES = """examples:
   inspector diagnose mlp --model-arg depth=20 --model-arg act=sigmoid
@@ -151,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump({**diagnosis.to_dict(), "run_dir": diagnosis.run_dir}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(format_diagnosis(diagnosis, details=not args.brief))
+        text = format_diagnosis(diagnosis, details=not args.brief)
+        print(escape_terminal(text, keep_newlines=True))  # layer names are users' strings
         root = Path(diagnosis.run_dir).parent
         print(f"run {diagnosis.run_id} stored in {diagnosis.run_dir}")
         print(

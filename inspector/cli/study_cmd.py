@@ -23,6 +23,7 @@ from inspector.cli.args import (
 )
 from inspector.errors import InspectorError
 from inspector.study.grid import csv_values
+from inspector.text_safety import escape_terminal
 
 SKIPS = ("none", "residual")
 NORMS = ("none", "batch", "layer")
@@ -322,7 +323,7 @@ def _run(spec, args: argparse.Namespace) -> int:
         runs_per_gpu=args.runs_per_gpu,
         command=" ".join(["inspector", *sys.argv[1:]]),
     )
-    print(study_report(study, args.metric))
+    print(escape_terminal(study_report(study, args.metric), keep_newlines=True))
     return print_outcome(study)
 
 
@@ -331,7 +332,7 @@ def print_outcome(study) -> int:
     failed = [c for c in study.cells if c.get("status") != "finished"]
     for cell in failed[:5]:
         first = (cell.get("error") or cell.get("status") or "?").splitlines()[0]
-        print(f"  not finished: {cell['config']}: {first}", file=sys.stderr)
+        print(escape_terminal(f"  not finished: {cell['config']}: {first}"), file=sys.stderr)
     print(f"\nstored in {study.path}; open it with `inspector dashboard` (study view)")
     if failed:
         print(
@@ -362,7 +363,8 @@ def run_ls(args: argparse.Namespace) -> int:
         ]
         for s in studies
     ]
-    print(render(["id", "kind", "created", "done", "model", "data", "steps"], rows))
+    table = render(["id", "kind", "created", "done", "model", "data", "steps"], rows)
+    print(escape_terminal(table, keep_newlines=True))
     return 0
 
 
@@ -371,5 +373,5 @@ def run_show(args: argparse.Namespace) -> int:
     from inspector.study.table import study_report
 
     study = load_study(args.study, args.runs_root)
-    print(study_report(study, args.metric))
+    print(escape_terminal(study_report(study, args.metric), keep_newlines=True))
     return 0

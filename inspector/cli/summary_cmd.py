@@ -12,6 +12,7 @@ from typing import Any
 
 from inspector.cli.args import count_int, parse_kv, parse_shape
 from inspector.errors import InspectorError
+from inspector.text_safety import escape_terminal
 
 GENERATED = ("shapes", "sequence")  # cheap to make; a few examples are enough for a summary
 MAX_NOTES = 6
@@ -136,12 +137,13 @@ def format_table(table: dict, rf: dict | None) -> str:
             rf_text = _fmt_pair(f["rf"]) + (" global" if f["global"] else "")
             jump_text = "" if f["global"] else _fmt_pair(f["jump"])
         if "params" not in row:  # a functional op (F.max_pool2d...) that only has a field
-            lines.append([row["name"], row["type"], "", "", "", "", rf_text, jump_text])
+            name, kind = escape_terminal(row["name"]), escape_terminal(row["type"])
+            lines.append([name, kind, "", "", "", "", rf_text, jump_text])
             continue
         lines.append(
             [
-                row["name"] or "(model)",
-                row["type"],
+                escape_terminal(row["name"] or "(model)"),
+                escape_terminal(row["type"]),
                 _fmt_shape(row["output_shape"]),
                 f"{row['params']:,}",
                 f"{row['trainable']:,}",
@@ -160,7 +162,7 @@ def format_table(table: dict, rf: dict | None) -> str:
         for line in lines
     ]
     out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out + [""] + notes(table, rf))
+    return "\n".join(out + [""] + [escape_terminal(line) for line in notes(table, rf)])
 
 
 def _merged(rows: list[dict], fields: list[dict]) -> list[dict]:
@@ -247,6 +249,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"architecture": table, "receptive_field": rf}, indent=1))
     else:
-        print(f"{args.model} on input {_fmt_shape(table['input_shape'])}")
+        print(f"{escape_terminal(args.model)} on input {_fmt_shape(table['input_shape'])}")
         print(format_table(table, rf))
     return 0

@@ -15,6 +15,7 @@ from inspector.report.html_parts import fmt_value
 from inspector.report.inputs import RunRef, open_inputs
 from inspector.report.study_table import study_grid_rows
 from inspector.store import RunReader
+from inspector.text_safety import escape_markdown
 
 META_KEYS = [
     "status",
@@ -37,7 +38,8 @@ MAX_LAYER_ROWS = 60
 
 
 def _cell(value: Any) -> str:
-    return fmt_value(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell shown literally: names from users' models carry no Markdown or HTML."""
+    return escape_markdown(fmt_value(value))
 
 
 def md_table(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> str:
@@ -68,10 +70,10 @@ def run_markdown(reader: RunReader, level: int = 2) -> str:
     if not run_data.has_findings(reader):
         out.append("_No diagnosis recorded for this run (run `inspector diagnose` on it)._")
     elif not findings:
-        out.append(f"**Verdict:** {verdict or 'no findings'}\n\n_No findings._")
+        out.append(f"**Verdict:** {escape_markdown(verdict or 'no findings')}\n\n_No findings._")
     else:
         if verdict:
-            out += [f"**Verdict:** {verdict}", ""]
+            out += [f"**Verdict:** {escape_markdown(verdict)}", ""]
         out.append(
             md_table(
                 [
@@ -145,7 +147,7 @@ def build_markdown(
                 if inputs.study is not None
                 else "Inspector report: " + ", ".join(labels)
             )
-        parts = [f"# {title}", ""]
+        parts = [f"# {escape_markdown(title)}", ""]
         if inputs.study is not None:
             parts.append(study_markdown(inputs.study))
         else:

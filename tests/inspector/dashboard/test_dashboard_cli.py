@@ -33,7 +33,8 @@ def test_launch_runs_streamlit_on_the_app_with_the_runs_root(tmp_path, monkeypat
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert env["INSPECTOR_RUNS_ROOT"] == str(tmp_path.resolve())
-    assert "http://localhost:8765" in capsys.readouterr().out
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"  # this machine only
+    assert "http://127.0.0.1:8765" in capsys.readouterr().out
 
 
 def test_cli_flags_reach_launch(tmp_path, monkeypatch):
@@ -41,12 +42,12 @@ def test_cli_flags_reach_launch(tmp_path, monkeypatch):
     monkeypatch.setattr(
         dashboard_cmd,
         "launch",
-        lambda root, port, open_browser: (
-            seen.update(root=root, port=port, open_browser=open_browser) or 0
+        lambda root, port, open_browser, host: (
+            seen.update(root=root, port=port, open_browser=open_browser, host=host) or 0
         ),
     )
     assert main(["dashboard", "--runs-root", str(tmp_path), "--port", "9000", "--no-browser"]) == 0
-    assert seen == {"root": str(tmp_path), "port": 9000, "open_browser": False}
+    assert seen == {"root": str(tmp_path), "port": 9000, "open_browser": False, "host": "127.0.0.1"}
 
 
 def test_bad_port_is_a_user_error(tmp_path):
