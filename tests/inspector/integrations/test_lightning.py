@@ -156,3 +156,35 @@ def test_mixed_precision_plugin_scaler_is_unscaled(tmp_path) -> None:
     assert scaled.scalar("amp_skipped")[1].tolist() == [0.0] * 4
     for stat in ("grad_norm", "grad_max", "grad_std"):
         np.testing.assert_allclose(scaled.series(stat).values, plain.series(stat).values, rtol=1e-3)
+
+
+def test_ddp_strategy_under_torchrun_records_on_rank_zero(tmp_path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(here.parents[3])}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    worker = here.with_name("lightning_ddp_worker.py")
+    root, out = tmp_path / "runs", tmp_path / "seen"
+    out.mkdir()
+    done = subprocess.run(
+        [*cmd, str(worker), str(root), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    seen = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert seen[0]["recorder"] == "Recorder" and seen[0]["steps"] == 4
+    assert seen[1] == {"recorder": "NullRecorder", "steps": 4, "hooks": 0}
+    (run_dir,) = list(root.iterdir())
+    run = inspector.open_run(run_dir)
+    assert run.meta["name"] == "TinyModule-version_0" and run.status == "finished"
+    assert run.meta["rank"] == 0 and run.meta["world_size"] == 2
+    assert {layer.name for layer in run.layers("module")} == {"net.0", "net.1", "net.2"}
+    assert run.steps().tolist() == [0, 1, 2, 3]
