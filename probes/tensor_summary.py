@@ -189,7 +189,7 @@ class Moments:
 
 def _row_moments(n: int, row: Sequence[float]) -> tuple[float, float, bool]:
     """(mean, M2, trusted) of one call's row."""
-    shift, scale, s1, norm, mn, mx = (float(v) for v in row[:6])
+    shift, scale, s1, norm, mn, mx = row[:6]
     if scale > 0:  # robust row: y = (x - shift) / scale, |y| <= 1
         mean_y = s1 / n
         m2 = scale * scale * max(norm * norm - s1 * mean_y, 0.0)
@@ -208,12 +208,16 @@ def _row_moments(n: int, row: Sequence[float]) -> tuple[float, float, bool]:
 
 
 def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
-    """Merge per-call rows (``TensorSummary.moments`` on the host) into float64 moments."""
-    rows = np.asarray(moments, dtype=np.float64).reshape(-1, ROW)
-    n_total = int(sum(counts))
-    mn = float(np.min(rows[:, 4])) if not np.isnan(rows[:, 4]).any() else float("nan")
-    mx = float(np.max(rows[:, 5])) if not np.isnan(rows[:, 5]).any() else float("nan")
-    nonzero, sat = float(rows[:, 6].sum()), float(rows[:, 7].sum())
+    """Merge per-call rows (``TensorSummary.moments`` on the host) into float64 moments.
+
+    Plain Python floats (float64): rows are a handful of numbers, where numpy's per-call
+    overhead would dominate the writer thread's time.
+    """
+    rows = np.asarray(moments, dtype=np.float64).reshape(-1, ROW).tolist()
+    mins, maxs = [r[4] for r in rows], [r[5] for r in rows]
+    mn = float("nan") if any(v != v for v in mins) else min(mins)
+    mx = float("nan") if any(v != v for v in maxs) else max(maxs)
+    nonzero, sat = sum(r[6] for r in rows), sum(r[7] for r in rows)
     n_acc, mean_acc, m2_acc, trusted = 0, 0.0, 0.0, True
     for n_i, row in zip(counts, rows):
         if n_i == 0:
@@ -225,17 +229,17 @@ def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
         mean_acc += delta * n_i / n_new
         m2_acc += m2_i + delta * delta * n_acc * n_i / n_new
         n_acc = n_new
-    return Moments(n_total, mean_acc, m2_acc, mn, mx, nonzero, sat, trusted)
+    return Moments(int(sum(counts)), mean_acc, m2_acc, mn, mx, nonzero, sat, trusted)
 
 
-def fast_path_ok(counts: Sequence[int], moments: np.ndarray) -> bool:
+def fast_path_ok(counts: Sequence[int], moments: np.ndarray | Moments) -> bool:
     """Whether the fast (unshifted, unscaled) path is safe for this tensor's next summary.
 
     True when every element is finite, the tensor sits well inside float32's range (room
     for many orders of magnitude of change before the next recorded step) and its mean is
-    not much larger than its spread.
+    not much larger than its spread. ``moments`` may be the rows or their ``combine``.
     """
-    m = combine(counts, moments)
+    m = moments if isinstance(moments, Moments) else combine(counts, moments)
     if not (math.isfinite(m.min) and math.isfinite(m.max) and m.n > 0):
         return False
     if m.min == 0.0 and m.max == 0.0:
@@ -337,14 +341,15 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
 def finalize(
     n: int | Sequence[int],
     n_sample: int,
-    moments: np.ndarray,
+    moments: np.ndarray | Moments,
     extra: np.ndarray,
     prefix: str,
     with_saturation: bool,
 ) -> dict[str, float]:
     """Host-side statistics of one tensor (after the step's one device-to-host copy).
 
-    ``n`` is the element count, or the per-call counts of a merged summary (``counts``).
+    ``n`` is the element count, or the per-call counts of a merged summary (``counts``);
+    ``moments`` the rows (``TensorSummary.moments``) or their ``combine``.
     ``extra`` is the row of ``batch_histograms`` (bins..., nan, inf). Moments are over all
     elements, in float64; with NaN/Inf present they are reported as NaN (meaningless) and
     the counts carry the signal: exact in exact mode, else the sample's scaled to the
@@ -352,7 +357,7 @@ def finalize(
     absent.
     """
     counts = [int(n)] if isinstance(n, (int, np.integer)) else [int(c) for c in n]
-    m = combine(counts, moments)
+    m = moments if isinstance(moments, Moments) else combine(counts, moments)
     total = m.n
     nan_sampled, inf_sampled = float(extra[-2]), float(extra[-1])
     has_nan = math.isnan(m.min) or math.isnan(m.max)

@@ -25,6 +25,7 @@ from probes.tensor_summary import (
     FAST_MIN_MEAN_SQUARE,
     TensorSummary,
     batch_histograms,
+    combine,
     fast_path_ok,
     finalize,
 )
@@ -178,11 +179,12 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
             prefix, hist_kind, scale = SUMMARY_KINDS[kind]
             row = matrices[scale][piece.extra["row"]]
             lid = layer_ids[piece.layer]
-            fast[(piece.layer, kind)] = fast_path_ok(piece.extra["counts"], chunk)
+            moments = combine(piece.extra["counts"], chunk)
+            fast[(piece.layer, kind)] = fast_path_ok(piece.extra["counts"], moments)
             values = finalize(
                 piece.extra["counts"],
                 piece.extra["n_sample"],
-                chunk,
+                moments,
                 row,
                 prefix,
                 piece.extra["saturation"],

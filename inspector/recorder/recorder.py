@@ -376,9 +376,8 @@ class Recorder:
                 flat = g.detach().reshape(-1)
                 stride = sample_stride(flat.numel(), flat.numel(), self._grad.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
-            norms = torch.stack(
-                [t.to(torch.float64) for t in (*w_norms, *upd, *g_norms, *before)]
-            )
+            # one promoting stack (float32 fast norms, float64 robust ones)
+            norms = torch.stack([*w_norms, *upd, *g_norms, *before]).to(torch.float64)
         return norms, samples
 
     def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
