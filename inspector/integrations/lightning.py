@@ -7,7 +7,8 @@ Recording starts at ``on_fit_start`` on the LightningModule (under DDP, rank 0 r
 validation and the sanity check are not recorded, ``on_train_batch_end`` ends one step per
 optimizer step (with the step's ``loss``; micro-batches of ``accumulate_grad_batches`` are
 merged), and the run ends with ``on_fit_end`` (finished) or ``on_exception`` (failed or
-interrupted). Cadence follows ``Trainer(log_every_n_steps=N)`` unless ``every`` is given;
+interrupted). Cadence follows ``Trainer(log_every_n_steps=N)`` when set (Lightning's default
+50 counts as unset: Inspector's default schedule, dense early) unless ``every`` is given;
 the run is named after the logger's version. Mixed precision with a GradScaler
 (``precision="16-mixed"``) is unscaled automatically.
 """
@@ -19,6 +20,9 @@ from typing import Any
 import lightning.pytorch as pl
 
 from inspector.integrations.callback_session import WatchSession, first_loss
+
+# Trainer(log_every_n_steps=None) becomes 50: that value counts as "not given"
+LIGHTNING_DEFAULT_LOG_EVERY = 50
 
 
 class InspectorCallback(pl.Callback):
@@ -52,9 +56,10 @@ class InspectorCallback(pl.Callback):
             run = f"{type(pl_module).__name__}-{version}"
             meta["framework"]["logger"] = {"name": logger.name, "version": version}
         scaler = getattr(trainer.precision_plugin, "scaler", None)
-        self.session.start(
-            pl_module, run, trainer.log_every_n_steps, meta, scaler, trainer.global_step
-        )
+        every = trainer.log_every_n_steps
+        if every == LIGHTNING_DEFAULT_LOG_EVERY:  # not given: Inspector's default schedule
+            every = None
+        self.session.start(pl_module, run, every, meta, scaler, trainer.global_step)
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.session.pause()

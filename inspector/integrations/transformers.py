@@ -7,8 +7,9 @@ Recording starts at ``on_train_begin`` on the Trainer's model (under torchrun/DD
 records), one step ends at each ``on_step_end`` (once per optimizer step, so the micro-batches
 of ``gradient_accumulation_steps`` are merged) with the step's ``loss`` (the model output's
 ``loss`` of its last forward) and ``lr``; forward passes while the model is in eval mode
-(evaluation, prediction) are not recorded. Cadence follows ``args.logging_steps`` when
-``logging_strategy="steps"`` unless ``every`` is given; the run is named ``args.run_name``
+(evaluation, prediction) are not recorded. Cadence follows ``args.logging_steps`` when set
+with ``logging_strategy="steps"`` (the default 500 counts as unset: Inspector's default
+schedule, dense early) unless ``every`` is given; the run is named ``args.run_name``
 when set. A GradScaler found on the Trainer's optimizer (``fp16=True``) is unscaled.
 
 The Trainer has no exception event: when ``train()`` raises, the run is closed as failed by
@@ -19,6 +20,7 @@ the next ``on_train_begin`` of this callback or at interpreter exit, or call
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import math
 from typing import Any
 
@@ -111,11 +113,18 @@ class InspectorCallback(transformers.TrainerCallback):
             self.end(RuntimeError("the process exited before on_train_end"))
 
 
+def _default_logging_steps() -> Any:
+    fields = {f.name: f.default for f in dataclasses.fields(transformers.TrainingArguments)}
+    return fields.get("logging_steps")
+
+
 def _logging_interval(args: Any, state: Any) -> int | None:
     """``logging_steps`` as a step interval (a float < 1 is a share of the total steps)."""
     if str(getattr(args, "logging_strategy", "steps")).rsplit(".", 1)[-1].lower() != "steps":
         return None
     steps = args.logging_steps
+    if steps == _default_logging_steps():  # not given: Inspector's default schedule
+        return None
     if isinstance(steps, float) and steps < 1:
         steps = math.ceil(steps * max(state.max_steps, 1))
     return max(int(steps), 1)

@@ -54,7 +54,7 @@ def fit(tmp_path, module: TinyModule, **trainer_kw) -> InspectorCallback:
     from lightning.pytorch.loggers import CSVLogger
 
     callback = InspectorCallback(root=tmp_path / "runs", exact=True)
-    trainer = pl.Trainer(
+    defaults = dict(
         accelerator="cpu",
         devices=1,
         max_steps=6,
@@ -67,8 +67,8 @@ def fit(tmp_path, module: TinyModule, **trainer_kw) -> InspectorCallback:
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        **trainer_kw,
     )
+    trainer = pl.Trainer(**{**defaults, **trainer_kw})
     trainer.fit(module, loader(), loader())
     return callback
 
@@ -107,6 +107,14 @@ def test_accumulated_batches_are_one_step_each(tmp_path) -> None:
     assert run.meta["steps"] == 6  # optimizer steps
     assert run.series("calls").values.max() == 2  # two micro-batches per step
     assert run.series("act_numel").values[0].tolist() == [2 * 8 * 16] * 3
+
+
+def test_without_log_every_n_steps_the_default_schedule_records(tmp_path) -> None:
+    """Lightning's implicit 50 would record step 0 only here: Inspector's default schedule
+    records the first steps densely instead."""
+    callback = fit(tmp_path, TinyModule(), log_every_n_steps=None)
+    run = inspector.open_run(callback.recorder.writer.dir)
+    assert run.steps().tolist()[:5] == [0, 1, 2, 3, 4]
 
 
 def test_exception_in_training_marks_the_run_failed(tmp_path) -> None:

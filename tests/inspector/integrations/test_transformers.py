@@ -95,6 +95,14 @@ def test_gradient_accumulation_is_one_step_each(tmp_path) -> None:
     assert run.series("calls").values.max() == 2  # two micro-batches per optimizer step
 
 
+def test_default_logging_steps_leave_inspectors_schedule(tmp_path) -> None:
+    """The Trainer's default logging_steps=500 would record step 0 only in a short run."""
+    callback = InspectorCallback(root=tmp_path / "runs")
+    make_trainer(tmp_path, tiny_gpt2(), callback, logging_steps=500, eval_strategy="no").train()
+    run = inspector.open_run(callback.recorder.writer.dir)
+    assert run.steps().tolist()[:5] == [0, 1, 2, 3, 4]
+
+
 class Breaks(torch.nn.Module):
     """A GPT-2 whose forward fails at the 4th training call."""
 
