@@ -28,9 +28,10 @@ _INVISIBLE = {
 }
 
 # CommonMark treats these as syntax; a backslash makes each literal (GFM and Streamlit).
-# ``$`` is Streamlit's LaTeX, ``~`` strikethrough, ``|`` a table cell border. ``(`` and
-# ``)`` need none: without ``[`` and ``]`` they cannot form a link or an image.
-_MARKDOWN_PUNCT = set("\\`*_{}[]#!|~$")
+# ``$`` is Streamlit's LaTeX, ``~`` strikethrough, ``|`` a table cell border. Brackets,
+# underscores and parentheses are escaped only where they could act (see _needs_escape),
+# so ordinary names (``output_shape``, ``[4, 10, 10]``) stay readable in the raw text.
+_MARKDOWN_PUNCT = set("\\`*{}#!|~$")
 _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
@@ -64,26 +65,70 @@ def escape_terminal(text: object, keep_newlines: bool = False) -> str:
     )
 
 
-def escape_markdown(text: object, inline: bool = True) -> str:
+def escape_markdown(text: object, inline: bool = True, cell: bool = False) -> str:
     """``text`` shown literally by a Markdown renderer (GitHub, Streamlit, CommonMark).
 
     Backslash-escapes Markdown syntax (links and images ``![x](url)``, emphasis, code,
     tables, Streamlit's ``$`` maths and ``:color[...]``), writes ``& < > "`` as entities so
     no raw HTML or autolink (``<http://...>``) survives, and shows control/bidi characters
-    as ``\\xNN``. ``inline`` (a table cell, a caption) also turns newlines into spaces.
+    as ``\\xNN``. ``inline`` (a table cell, a caption) also turns newlines into spaces;
+    ``cell`` (a GFM table cell, parsed as inline text only) skips the line-start escapes
+    of lists and headings, so ``-`` and ``-0.5`` stay as they are.
     """
     out = []
-    for ch in str(text):
-        if ch == "\n" and not inline:
+    text = str(text)
+    if inline:  # one line: a newline in a name must not end a table row or a caption
+        text = text.replace("\r", " ").replace("\n", " ")
+    for i, ch in enumerate(text):
+        if ch == "\n":
             out.append(ch)
-        elif ch in ("\n", "\r") and inline:
-            out.append(" ")
         elif _unsafe(ch):
             out.append("\\" + _visible(ch))  # the backslash of \x1b, escaped itself
         elif ch in _HTML_ENTITIES:
             out.append(_HTML_ENTITIES[ch])
-        elif ch in _MARKDOWN_PUNCT:
+        elif ch == " " and not cell and _indents_code(text, i, inline):
+            out.append("&#32;")  # four leading spaces would start a code block
+        elif ch in _MARKDOWN_PUNCT or _needs_escape(text, i, inline, cell):
             out.append("\\" + ch)
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _line_prefix(text: str, i: int, inline: bool) -> str:
+    """What stands before ``text[i]`` on its line (the whole text is one line if inline)."""
+    start = 0 if inline else text.rfind("\n", 0, i) + 1
+    return text[start:i]
+
+
+def _indents_code(text: str, i: int, inline: bool) -> bool:
+    """A space at the start of a line that begins with four or more spaces."""
+    prefix = _line_prefix(text, i, inline)
+    return prefix == "" and text[i : i + 4] == "    "
+
+
+def _needs_escape(text: str, i: int, inline: bool = True, cell: bool = False) -> bool:
+    """Whether ``text[i]`` could start or end Markdown syntax where it stands.
+
+    ``]`` closes a link or image only right before ``(``, ``[`` or ``:``; ``[`` opens
+    Streamlit's ``:color[...]`` only after a letter or digit; ``_`` emphasises only at a
+    word boundary (CommonMark ignores ``snake_case`` underscores); ``- + =`` and the
+    ``.``/``)`` of ``1.`` make lists, rules and headings only at the start of a line.
+    """
+    ch = text[i]
+    if ch in "-+=.)":
+        if cell:
+            return False
+        prefix = _line_prefix(text, i, inline).lstrip(" ")
+        if ch in "-+=":
+            return prefix == ""
+        return prefix.isdigit() and len(prefix) <= 9
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if ch == "]":
+        return after in "([:"
+    if ch == "[":
+        return before.isalnum()
+    if ch == "_":
+        return not (before.isalnum() and after.isalnum())
+    return False

@@ -39,7 +39,7 @@ MAX_LAYER_ROWS = 60
 
 def _cell(value: Any) -> str:
     """A table cell shown literally: names from users' models carry no Markdown or HTML."""
-    return escape_markdown(fmt_value(value))
+    return escape_markdown(fmt_value(value), cell=True)
 
 
 def md_table(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> str:

@@ -174,3 +174,29 @@ def test_escape_terminal_shows_every_control_character():
     assert escape_terminal("x\ny", keep_newlines=True) == "x\ny"
     assert escape_terminal("plain layer.name_0") == "plain layer.name_0"
     assert escape_terminal("café 中文") == "café 中文"  # printable Unicode is kept
+
+
+def test_escape_markdown_on_random_syntax_soup():
+    """Seeded strings of Markdown's special characters: nothing but text and line breaks
+    comes out of the renderer, in a cell (inline) or as a block of text."""
+    import random
+
+    rng = random.Random(0)
+    alphabet = "![]()<>_*`:ab/|$~#&\\ .-h1=+\n"
+    structure = ("<a ", "<img", "<em>", "<strong>", "<code>", "<h", "<ul", "<ol", "<block")
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        for inline in (True, False):
+            html = md_html(escape_markdown(text, inline=inline))
+            assert not any(tag in html for tag in (*structure, "<table", "<hr", "<pre")), (
+                text,
+                html,
+            )
+        table = md_html(f"| a | b |\n|---|---|\n| {escape_markdown(text, cell=True)} | x |\n")
+        assert table.count("<td>") == 2, (text, table)  # no forged cell or row
+        assert not any(tag in table for tag in structure), (text, table)
+
+
+def test_escape_markdown_keeps_ordinary_names_readable():
+    for name in ("output_shape", "[4, 10, 10]", "features.0.conv1", "vanishing_gradients"):
+        assert escape_markdown(name) == name
