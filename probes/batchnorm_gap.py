@@ -13,6 +13,18 @@ from __future__ import annotations
 
 import torch
 
+_WORKSPACE: dict[tuple, torch.Tensor] = {}
+
+
+def _workspace(like: torch.Tensor) -> torch.Tensor:
+    """A reused buffer shaped like ``like``: BN inputs repeat their shapes every step, and a
+    fresh large allocation per call costs page faults on CPU."""
+    key = (like.device, like.dtype)
+    buf = _WORKSPACE.get(key)
+    if buf is None or buf.numel() < like.numel():
+        buf = _WORKSPACE[key] = torch.empty(like.numel(), dtype=like.dtype, device=like.device)
+    return buf[: like.numel()].view(like.shape)
+
 
 def batch_channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel (dim 1) biased mean and variance over every other dimension.
@@ -26,7 +38,8 @@ def batch_channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     xf = xf.reshape(x.shape[0], x.shape[1], -1)  # (N, C, positions)
     count = xf.shape[0] * xf.shape[2]
     shift = xf[:1, :, :1]  # (1, C, 1): one element of each channel
-    d = xf - shift
+    # CUDA's caching allocator already reuses the block; CPU pays page faults for a fresh one
+    d = torch.sub(xf, shift, out=_workspace(xf)) if xf.device.type == "cpu" else xf - shift
     mean_d = d.sum(dim=2).sum(dim=0) / count
     mean_sq = torch.linalg.vector_norm(d, dim=2).square().sum(dim=0) / count
     return shift.reshape(-1) + mean_d, (mean_sq - mean_d.square()).clamp_min(0.0)
