@@ -3,7 +3,8 @@
 A trainable parameter with no gradient at any recorded step is not on the path from the
 input to the loss (a layer built but never called in forward, a branch whose output is
 dropped, a tensor detached by .data/.detach()/numpy). One whose gradient is always exactly
-zero is on the path but blocked (dead ReLU layer, a multiplication by zero). Frozen
+zero is on the path but blocked (dead ReLU layer, a multiplication by zero). A tiny gradient
+(1e-25 is recorded as 1e-25, not 0) is not zero: vanishing gradients are their own finding. Frozen
 parameters (requires_grad False) are reported as information: often intended
 (fine-tuning), sometimes not.
 """
@@ -51,7 +52,8 @@ def no_gradient(view: RunView) -> list[Finding]:
             )
         if zero:
             parts.append(
-                f"{layer_list(zero)} only had all-zero gradients: the path to them is blocked"
+                f"{layer_list(zero)} only had gradients that are exactly zero (not merely "
+                "tiny: those are the vanishing-gradient finding): the path to them is blocked"
             )
         findings.append(
             Finding(

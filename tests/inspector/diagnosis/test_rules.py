@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from inspector.diagnosis import Severity, diagnose_run
 
 
@@ -113,3 +115,20 @@ def test_thresholds_are_configurable(runs):
     th = Thresholds().with_overrides({"saturation_frac": "0.0"})
     assert th.saturation_frac == 0.0
     assert diagnose_run(runs.reader("sigmoid20"), th).by_rule("saturation")
+
+
+def test_no_gradient_means_exactly_zero_below_a_dead_layer(runs):
+    """Below the dead ReLU layer every gradient is exactly 0 (blocked): named as zero, not as
+    missing. The output layer's weight sees only zero inputs (exactly 0 too); its bias keeps
+    its gradient."""
+    d = runs.diagnosis("dead_relu")
+    f = d.by_rule("no_gradient")
+    assert len(f) == 1 and f[0].evidence["no_grad"] == []
+    assert {"0.weight", "0.bias", "2.weight", "2.bias", "4.weight"} == set(
+        f[0].evidence["zero_grad"]
+    )
+    assert "exactly zero" in f[0].message
+    reader = runs.reader("dead_relu")
+    s = reader.series("g_norm", role="param")
+    for name in f[0].evidence["zero_grad"]:
+        assert np.nanmax(s.values[s.layers.index(name)]) == 0.0
