@@ -32,6 +32,7 @@ sqrt(p(1-p)/n) <= 0.5/sqrt(n): 0.8 percentage points at the default n = 4096.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class SummarySpec:
     max_sample: int | None = DEFAULT_MAX_SAMPLE
 
 
+@functools.lru_cache(maxsize=4096)
 def sample_stride(numel: int, per_item: int, max_sample: int | None) -> int:
     """Stride of the systematic sample: >= numel / max_sample, coprime with ``per_item``."""
     if max_sample is None or numel <= max_sample:
