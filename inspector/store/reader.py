@@ -64,6 +64,7 @@ class RunReader:
         try:
             self._conn = connect_readonly(db)
             self._immutable = not _wal(db).exists()
+            self._db_stamp = _stamp(db)
             app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -79,16 +80,24 @@ class RunReader:
     def close(self) -> None:
         self._conn.close()
 
+    def _changed(self) -> bool:
+        """Whether a writer has opened (``-wal`` present) or changed the finished run."""
+        db = self.dir / DB_NAME
+        return _wal(db).exists() or _stamp(db) != self._db_stamp
+
     def _follow_writer(self) -> None:
         """A writer opened this finished run again (e.g. ``inspector diagnose`` storing
-        findings): an immutable connection would not see its writes, so reopen."""
+        findings): an immutable connection would not see its writes (and could read a
+        half-old page cache), so reopen."""
+        db = self.dir / DB_NAME
         try:
-            conn = connect_readonly(self.dir / DB_NAME)
+            conn = connect_readonly(db)
         except sqlite3.DatabaseError:
             return
         self._conn.close()
         self._conn = conn
-        self._immutable = not _wal(self.dir / DB_NAME).exists()
+        self._immutable = not _wal(db).exists()
+        self._db_stamp = _stamp(db)
 
     def __enter__(self) -> RunReader:
         return self
@@ -97,7 +106,7 @@ class RunReader:
         self.close()
 
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
-        if self._immutable and _wal(self.dir / DB_NAME).exists():
+        if self._immutable and self._changed():
             self._follow_writer()
         try:
             return self._conn.execute(sql, args).fetchall()
@@ -419,6 +428,14 @@ def _int(value: Any) -> int:
 
 def _wal(db: Path) -> Path:
     return Path(str(db) + "-wal")
+
+
+def _stamp(db: Path) -> tuple[int, int, int] | None:
+    try:
+        st = db.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def connect_readonly(db: Path) -> sqlite3.Connection:

@@ -127,3 +127,18 @@ def test_a_reader_sees_findings_written_later_into_a_finished_run(tmp_path):
     assert reader.record("findings", "all") == {"findings": [1]}
     writer.close()
     reader.close()
+
+
+def test_a_reader_sees_a_write_made_and_closed_while_it_was_open(tmp_path):
+    """The writer closed again (its -wal is gone) before the reader looked: still seen."""
+    from inspector.store.writer import connect
+
+    run_dir = finished_run(tmp_path)
+    reader = open_run(run_dir)
+    assert reader.record("findings", "all") is None
+    writer = RunWriter(run_dir, connect(run_dir / DB_NAME))
+    writer.put_record("findings", "all", {"findings": [2]})
+    writer.close()
+    assert not (run_dir / (DB_NAME + "-wal")).exists()
+    assert reader.record("findings", "all") == {"findings": [2]}
+    reader.close()
