@@ -140,7 +140,7 @@ def param_summary(model: nn.Module, example_input: Any, use_torchinfo: bool = Tr
 
     has_params = [m for m in first_name if any(True for _ in m.parameters(recurse=False))]
     candidates = [
-        m for m in log.order if (_is_leaf(m) and len(log.shapes.get(m, [])) >= 2) or m in has_params
+        m for m in log.order if (_is_leaf(m) and len(log.shapes.get(m, [])) >= 1) or m in has_params
     ]
     candidates += [m for m in has_params if m not in log.calls]  # never called: listed last
     position = {m: i for i, m in enumerate(candidates)}

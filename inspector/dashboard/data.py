@@ -140,11 +140,6 @@ def study_curves(study: dict, paths: dict[str, str], scalar: str) -> Any:
     return _study_curves(study, keyed, scalar)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_study_heatmap(study: dict, metric: str) -> Any:
-    return figures.study_heatmap(study, metric)
-
-
 def studies(root_dir: str) -> list[dict]:
     """Study documents (RECORDS.md format) under the runs root, oldest first."""
     folder = Path(root_dir) / "_studies"

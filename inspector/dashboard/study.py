@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.dashboard import commands, data, state
-from inspector.figures.study import runs_in_cell, scalar_metrics
+from inspector.figures.study import runs_in_cell, scalar_metrics, study_heatmap
 
 HOWTO = """\
 **No studies yet.** A study trains a grid of runs (depths x plain/residual x norm x
@@ -48,7 +48,10 @@ def render() -> None:
     metric = st.selectbox(
         "Metric", metrics, index=metrics.index(headline) if headline in metrics else 0
     )
-    fig = data.cached_study_heatmap(study, metric)
+    # Not through st.cache_data: its first result is the object itself, later ones unpickled
+    # copies whose JSON differs, so the chart's element id changed once and the first
+    # selection was lost. The figure is cheap to build.
+    fig = study_heatmap(study, metric)
     if fig is None:
         state.note(f"No cell has a value for `{metric}` yet.")
         return

@@ -142,7 +142,7 @@ def study_heatmap(study: Any, metric: str | None = None) -> go.Figure | None:
             marker={
                 "symbol": "square-open",
                 "size": 34,
-                "color": "rgba(255,255,255,0)",
+                "color": "rgba(255,255,255,0.02)",
                 "line": {"width": 3, "color": "rgba(255,255,255,0)"},
             },
             selected={"marker": {"color": "#ff3d00", "opacity": 1}},
@@ -154,14 +154,19 @@ def study_heatmap(study: Any, metric: str | None = None) -> go.Figure | None:
         )
     )
     fig.update_yaxes(
-        type="category", title_text=ROW_AXIS, categoryorder="array", categoryarray=rows
+        type="category",
+        title_text=ROW_AXIS,
+        categoryorder="array",
+        categoryarray=rows,
+        autorange="reversed",  # shallow nets at the top, as the tables read
     )
     fig.update_xaxes(
         type="category", title_text="variant", categoryorder="array", categoryarray=variants
     )
     title = f"{doc.get('kind') or 'study'} study {doc.get('id') or ''}: {metric}"
     fig = styled(fig, title, height=max(320, 90 + 50 * len(depths)), legend=False)
-    fig.update_layout(dragmode="select", clickmode="event+select")
+    # Streamlit turns clicks into selections (clickmode event+select) only while the drag
+    # mode is left to it; box selection is the modebar's "Box Select" tool.
     return fig
 
 

@@ -7,12 +7,14 @@ recorded step), ``series`` (stat -> steps + one value list per layer, null = not
 the ``records`` architecture / receptive_field / erf / saliency. ``study`` is the study's
 ``to_dict()`` plus ``table`` (one flat row per cell).
 
-CSV: one long-format file with columns ``run,kind,layer,stat,step,value``:
-``kind`` is ``scalar`` (layer empty), ``module`` / ``param`` (a per-layer statistic at a
-recorded step), ``finding`` (stat = rule, layer = affected layers joined by ';', value =
-severity, step = first step named) or ``study`` (run = the cell's run, stat = a config axis
-as ``config.<axis>`` or a metric name; step empty). Floats are written with Python's repr,
-so they read back bit for bit.
+CSV: one long-format file with columns ``run,kind,layer,stat,step,value,text``: ``value``
+holds numbers only (empty when the entry is a word), so pandas reads it as float and
+``pivot_table`` works; words go to ``text``. ``kind`` is ``scalar`` (layer empty),
+``module`` / ``param`` (a per-layer statistic at a recorded step), ``finding`` (stat = rule,
+layer = affected layers joined by ';', text = severity, step = first step named) or
+``study`` (run = the cell's run, stat = a config axis as ``config.<axis>`` or a metric name;
+step empty; numbers in value, words such as ``residual`` in text). Floats are written with
+Python's repr, so they read back bit for bit.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from inspector.store.jsonsafe import to_json
 
 FORMAT_NAME = "inspector-report-data"
 FORMAT_VERSION = 1
-CSV_COLUMNS = ["run", "kind", "layer", "stat", "step", "value"]
+CSV_COLUMNS = ["run", "kind", "layer", "stat", "step", "value", "text"]
 RECORD_KINDS = {"architecture": "table", "receptive_field": "layers", "saliency": "summary"}
 
 
@@ -91,14 +93,15 @@ def csv_rows(readers: list[RunReader], study: Any | None = None):
         for name in reader.scalar_names():
             steps, values = reader.scalar(name)
             for step, value in zip(steps, values):
-                yield [run, "scalar", "", name, int(step), _num(value)]
+                yield [run, "scalar", "", name, int(step), _num(value), ""]
         roles = {layer.name: layer.role for layer in reader.layers()}
         for stat in reader.stat_names():
             series = reader.series(stat)
             for i, layer in enumerate(series.layers):
                 for step, value in zip(series.steps, series.values[i]):
                     if value == value:  # NaN = not recorded at that step
-                        yield [run, roles.get(layer, "module"), layer, stat, int(step), _num(value)]
+                        role = roles.get(layer, "module")
+                        yield [run, role, layer, stat, int(step), _num(value), ""]
         for f in run_data.findings(reader)[1]:
             steps = f.get("steps") or [""]
             yield [
@@ -107,21 +110,33 @@ def csv_rows(readers: list[RunReader], study: Any | None = None):
                 ";".join(map(str, f.get("layers") or [])),
                 f.get("rule"),
                 steps[0],
+                "",
                 f.get("severity"),
             ]
     if study is not None:
         for cell in study.cells:
             run = cell.get("run_id") or ""
             for key, value in (cell.get("config") or {}).items():
-                yield [run, "study", "", f"config.{key}", "", value]
+                yield [run, "study", "", f"config.{key}", "", *_value_text(value)]
             for key, value in (cell.get("metrics") or {}).items():
                 if isinstance(value, dict):
                     for sub, v in value.items():
-                        yield [run, "study", "", f"{key}.{sub}", "", v]
-                elif isinstance(value, list):
-                    yield [run, "study", "", key, "", json.dumps(value)]
+                        yield [run, "study", "", f"{key}.{sub}", "", *_value_text(v)]
                 else:
-                    yield [run, "study", "", key, "", "" if value is None else value]
+                    yield [run, "study", "", key, "", *_value_text(value)]
+
+
+def _value_text(value: Any) -> tuple[Any, str]:
+    """(value, text) cells: numbers (bools as 0/1) in value, anything else as text."""
+    if isinstance(value, bool):
+        return int(value), ""
+    if isinstance(value, int):
+        return value, ""
+    if isinstance(value, float):
+        return _num(value), ""
+    if value is None:
+        return "", ""
+    return "", value if isinstance(value, str) else json.dumps(value)
 
 
 def _num(value: float) -> float | str:

@@ -54,14 +54,15 @@ def test_lenet_rows_and_totals_match_hand_counts():
     assert rows["3"]["params"] == 16 * 6 * 25 + 16 and rows["3"]["output_shape"] == [16, 10, 10]
     assert rows["7"]["params"] == 400 * 120 + 120 and rows["7"]["mult_adds"] == 400 * 120 + 120
     assert rows["2"]["output_shape"] == [6, 14, 14]  # parameter-free but spatial: listed
-    assert "6" not in rows  # Flatten: no params, not spatial
+    # parameter-free layers after Flatten are listed too (issue 15 item 6)
+    assert rows["6"]["type"] == "Flatten" and rows["6"]["params"] == 0
     totals = record["totals"]
     assert totals["params"] == 61706 == sum(p.numel() for p in unique_params(model))
     assert totals["trainable"] == 61706 and totals["frozen"] == 0
     assert totals["torchinfo_params"] == 61706
     assert totals["mult_adds"] == sum(r["mult_adds"] for r in record["rows"])
     assert totals["shared_modules"] == [] and totals["tied_params"] == []
-    assert [r["name"] for r in record["rows"]] == ["0", "1", "2", "3", "4", "5", "7", "9", "11"]
+    assert [r["name"] for r in record["rows"]] == [str(i) for i in range(12)]  # every layer
 
 
 class TiedLM(nn.Module):
@@ -151,7 +152,23 @@ def test_frozen_unused_and_mode_restored():
     assert rows["unused"]["calls"] == 0 and rows["unused"]["output_shape"] is None
     assert record["rows"][-1]["name"] == "unused"
     assert rows[""]["params"] == 2 and rows[""]["type"] == "WithUnused"  # the root's own
-    assert "body.1" not in rows  # ReLU on a vector: no params, not spatial
+    assert rows["body.1"]["params"] == 0  # ReLU on a vector: listed (issue 15 item 6)
     assert record["totals"]["torchinfo_params"] is None
     assert record["totals"]["params"] == 20 + 10 + 6 + 2 and record["totals"]["frozen"] == 20
     assert math.isclose(record["totals"]["trainable"], 18)
+
+
+def test_parameter_free_layers_after_flatten_are_rows():
+    """Activations and affine-free norm layers of an MLP head are in the table (issue 15.6)."""
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.BatchNorm1d(8, affine=False), nn.Tanh(),
+        nn.Linear(8, 3),
+    )  # fmt: skip
+    rows = [
+        (r["name"], r["type"], r["params"])
+        for r in param_summary(model, torch.randn(4, 3, 2, 2))["rows"]
+    ]
+    assert rows == [
+        ("0", "Flatten", 0), ("1", "Linear", 104), ("2", "ReLU", 0), ("3", "BatchNorm1d", 0),
+        ("4", "Tanh", 0), ("5", "Linear", 27),
+    ]  # fmt: skip

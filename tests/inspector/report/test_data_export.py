@@ -81,7 +81,7 @@ def test_csv_is_long_format_and_round_trips(report_fixture):
         [report_fixture.full], study=report_fixture.study, fmt="csv", root=report_fixture.root
     )
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["run", "kind", "layer", "stat", "step", "value"]
+    assert list(rows[0]) == ["run", "kind", "layer", "stat", "step", "value", "text"]
     kinds = {r["kind"] for r in rows}
     assert kinds == {"scalar", "module", "param", "finding", "study"}
     reader = open_run(report_fixture.full, report_fixture.root)
@@ -107,14 +107,42 @@ def test_csv_is_long_format_and_round_trips(report_fixture):
         ]
         assert got == list(zip(steps.tolist(), values.tolist(), strict=True))
     findings = [r for r in rows if r["kind"] == "finding"]
-    assert [(f["stat"], f["value"], f["layer"]) for f in findings] == [
+    assert all(f["value"] == "" for f in findings)  # words never in the value column
+    assert [(f["stat"], f["text"], f["layer"]) for f in findings] == [
         ("saturation", "error", "4"),
         ("dead_relu", "warning", "2"),
     ]
     study = [r for r in rows if r["kind"] == "study" and r["run"] == "full"]
+    words = {r["stat"]: r["text"] for r in study if r["text"]}
+    assert all(r["value"] == "" for r in study if r["text"]) and words
     assert {"config.depth": "2", "final_loss": "0.91", "findings.error": "1"}.items() <= {
         r["stat"]: r["value"] for r in study
     }.items()
+    reader.close()
+
+
+def test_csv_loads_in_pandas_as_numbers_and_pivots(report_fixture):
+    """The value column is numeric (findings and config words live in text), so pandas
+    reads it as float and a pivot of statistics per step works."""
+    import pandas as pd
+
+    text = export_data(
+        [report_fixture.full], study=report_fixture.study, fmt="csv", root=report_fixture.root
+    )
+    frame = pd.read_csv(io.StringIO(text))
+    assert frame["value"].dtype == np.float64
+    stats = frame[frame["kind"].isin(["module", "param"])]
+    table = stats.pivot_table(index="step", columns=["layer", "stat"], values="value")
+    reader = open_run(report_fixture.full, report_fixture.root)
+    layer = reader.layers(role="module")[0].name
+    steps, values = reader.layer_series(layer, "act_std")
+    got = table[(layer, "act_std")].reindex(steps)
+    np.testing.assert_array_equal(got.to_numpy(), values)
+    scalars = frame[frame["kind"] == "scalar"].pivot_table(
+        index="step", columns="stat", values="value"
+    )
+    assert "loss" in scalars.columns
+    assert set(frame.loc[frame["kind"] == "finding", "text"]) == {"error", "warning"}
     reader.close()
 
 

@@ -48,7 +48,7 @@ def test_formats_and_default_name(report_fixture, tmp_path, monkeypatch, capsys,
     if fmt == "json":
         assert json.loads(text)["runs"][0]["id"] == "full"
     elif fmt == "csv":
-        assert text.startswith("run,kind,layer,stat,step,value\n")
+        assert text.startswith("run,kind,layer,stat,step,value,text\n")
     else:
         assert "| severity | rule |" in text
 
