@@ -15,6 +15,7 @@ from typing import Protocol
 
 from inspector.errors import StoreError
 from inspector.store import RunReader, RunStatus, sanitize_name
+from inspector.store.schema import ARTIFACTS_DIR, DB_NAME
 from inspector.study.cell import CellResult, CellTask, run_cell
 from inspector.study.store import CellStatus
 from inspector.train.callbacks import Callback, TrainContext
@@ -59,10 +60,23 @@ def clear_partial_run(root: str | Path, run_name: str, study_id: str) -> None:
         with RunReader(path) as reader:
             ours = reader.meta.get("study") == study_id
             finished = reader.status == RunStatus.FINISHED
-    except StoreError:
-        return  # not provably ours: leave it; the new attempt picks a free name
+    except StoreError:  # killed while creating its store: remove it only if it holds nothing
+        if _holds_nothing(path):
+            shutil.rmtree(path, ignore_errors=True)
+        return  # otherwise not provably ours: leave it; the new attempt picks a free name
     if ours and not finished:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _holds_nothing(path: Path) -> bool:
+    """A run folder with at most an unreadable database and an empty artifacts folder."""
+    for entry in path.iterdir():
+        if entry.name == ARTIFACTS_DIR and entry.is_dir():
+            if any(entry.iterdir()):
+                return False
+        elif not (entry.is_file() and entry.name.startswith(DB_NAME)):
+            return False
+    return True
 
 
 def attempt_cell(task: CellTask, report: Report | None = None) -> CellResult:
