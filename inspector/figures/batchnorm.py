@@ -52,8 +52,36 @@ def density(counts: np.ndarray, kind: str = "value") -> tuple[np.ndarray, np.nda
     return edges, dens, shares
 
 
-def _density_trace(counts: np.ndarray, name: str, col: str, dash: str = "solid") -> go.Scatter:
+def merged(edges: np.ndarray, dens: np.ndarray, min_width: float):
+    """Adjacent bins joined until each is at least ``min_width`` wide (mass kept: the
+    joined density is the width-weighted mean), so the symlog bins of a few thousandths
+    near zero, each holding a handful of samples, do not draw as noise spikes."""
+    out_edges, out_dens = [edges[0]], []
+    mass = width = 0.0
+    for i, d in enumerate(dens):
+        w = edges[i + 1] - edges[i]
+        if not np.isfinite(d):  # the zero bin stays its own gap
+            if width > 0:
+                out_edges.append(edges[i])
+                out_dens.append(mass / width)
+            out_edges.append(edges[i + 1])
+            out_dens.append(np.nan)
+            mass = width = 0.0
+            continue
+        mass, width = mass + d * w, width + w
+        if width >= min_width or i == len(dens) - 1:
+            out_edges.append(edges[i + 1])
+            out_dens.append(mass / width)
+            mass = width = 0.0
+    return np.array(out_edges), np.array(out_dens)
+
+
+def _density_trace(
+    counts: np.ndarray, name: str, col: str, dash: str = "solid", min_width: float = 0.0
+) -> go.Scatter:
     edges, dens, shares = density(counts)
+    if min_width > 0:
+        edges, dens = merged(edges, dens, min_width)
     x = np.append(edges[:-1], edges[-1])  # left edges, then the last right edge
     y = np.append(dens, dens[-1])
     y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
@@ -111,7 +139,7 @@ def bn_pre_post(reader, layer: str, step: int | None = None) -> go.Figure | None
         std = _moment(reader, layer, f"{prefix}_std", chosen)
         if mean is not None and std is not None:
             name = f"{name}: mean {mean:.3g}, std {std:.3g}"
-        fig.add_trace(_density_trace(counts, name, col))
+        fig.add_trace(_density_trace(counts, name, col, min_width=_min_width([pre[1], post[1]])))
     _density_axes(fig, [pre[1], post[1]])
     return styled(fig, f"{layer}: input vs output at step {chosen}", height=420)
 
@@ -128,18 +156,25 @@ def bn_versus_plain(
     chosen = post[0]
     theirs = _hist_at(other, other_layer, "act", chosen) if other_layer else None
     fig = go.Figure()
-    rows = []
+    rows = [r[1] for r in (pre, post, theirs) if r is not None]
+    width = _min_width(rows)
     if pre is not None:
-        fig.add_trace(_density_trace(pre[1], f"{reader.id} · {layer} input", PRE, "dot"))
-        rows.append(pre[1])
-    fig.add_trace(_density_trace(post[1], f"{reader.id} · {layer} output (BN)", POST))
-    rows.append(post[1])
+        label = f"{reader.id} · {layer} input"
+        fig.add_trace(_density_trace(pre[1], label, PRE, "dot", min_width=width))
+    fig.add_trace(
+        _density_trace(post[1], f"{reader.id} · {layer} output (BN)", POST, min_width=width)
+    )
     if theirs is not None:
         label = f"{other.id} · {other_layer} output (no BN, step {theirs[0]})"
-        fig.add_trace(_density_trace(theirs[1], label, PLAIN))
-        rows.append(theirs[1])
+        fig.add_trace(_density_trace(theirs[1], label, PLAIN, min_width=width))
     _density_axes(fig, rows)
     return styled(fig, f"With vs without BatchNorm at step {chosen}", height=440)
+
+
+def _min_width(rows: list[np.ndarray], columns: int = 80) -> float:
+    """About ``columns`` drawn bins across the shared value range."""
+    span = _x_range(rows)
+    return 0.0 if span is None else (span[1] - span[0]) / columns
 
 
 def _density_axes(fig: go.Figure, rows: list[np.ndarray]) -> None:

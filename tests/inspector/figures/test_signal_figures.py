@@ -147,8 +147,8 @@ def test_bn_pre_post_overlays_input_and_output_densities_on_one_axis(full):
         "input (before norm)",
         "output (after norm)",
     ]
-    edges = edges_for("value")
     for t in fig.data:
+        edges = np.asarray(t.x, dtype=float)  # the drawn bins' true edges
         y = np.nan_to_num(np.asarray(t.y[:-1], dtype=float))
         mass = float(np.sum(y * np.diff(edges)))  # density x true width = share
         assert 0.9 < mass <= 1.0 + 1e-9
@@ -171,6 +171,20 @@ def test_density_of_a_unit_gaussian_is_one_hump_on_true_widths():
     peak = np.nanargmax(np.where(np.isfinite(dens), dens, -1))
     assert abs(centres[peak]) < 0.1  # one hump, at zero
     assert shares["below"] == shares["above"] == 0.0
+
+
+def test_merging_tiny_bins_keeps_the_mass():
+    from inspector.figures.batchnorm import merged
+
+    x = np.random.default_rng(1).standard_normal(20_000)
+    edges = edges_for("value")
+    counts = np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+    e, d, _ = density(counts.astype(float))
+    me, md = merged(e, d, 0.1)
+    assert np.nansum(md * np.diff(me)) == pytest.approx(np.nansum(d * np.diff(e)))
+    widths = np.diff(me)[np.isfinite(md)]
+    assert (widths < 0.1 - 1e-12).sum() <= 2  # slivers only beside the zero gap / at the end
+    assert len(me) < len(e) - 20  # the 2 x 20 bins under 0.1 wide were joined
 
 
 def test_bn_partner_is_the_same_family_without_bn():
