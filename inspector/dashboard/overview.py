@@ -21,6 +21,9 @@ def render() -> None:
         return
     meta = data.helper("meta", ctx.path)
     model = meta.get("model") or {}
+    problems = data.query("health", ctx.path)  # damaged records: say so, show the rest
+    if problems:
+        st.warning("Parts of this run could not be read: " + md("; ".join(problems[:6])))
 
     def curves() -> None:
         # inside the live fragment: headline numbers refresh with the curves

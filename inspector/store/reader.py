@@ -134,6 +134,18 @@ class RunReader:
             self._problem(f"{what} is not valid JSON")
             return _BAD
 
+    def health(self) -> list[str]:
+        """Read every record once and return what could not be read (empty: all readable).
+
+        Views show this as one note instead of failing; each reader method also skips the
+        same damaged records on its own."""
+        _ = self.meta
+        self.layers()
+        for (kind,) in self._q("SELECT DISTINCT kind FROM records"):
+            self.records(kind)
+        self.array_names()
+        return list(self.problems)
+
     def _problem(self, text: str) -> None:
         if text not in self.problems:
             self.problems.append(text)
