@@ -12,6 +12,7 @@ from typing import Any
 from torch import nn
 
 from inspector.errors import InspectorError, ModelError
+from inspector.validation import MAX_DEPTH
 
 
 def is_registry_name(target: str) -> bool:
@@ -36,6 +37,9 @@ def build_model(
                     f"{data_info.kind} input; pick a matching --data or model"
                 )
         kwargs = {**data_info.model_kwargs(), **model_args}
+        depth = kwargs.get("depth")
+        if isinstance(depth, int) and not isinstance(depth, bool) and depth > MAX_DEPTH:
+            raise ModelError(f"depth={depth} is more layers than Inspector builds (<= {MAX_DEPTH})")
         try:
             model = create_model(target, **kwargs)
         except InspectorError:

@@ -15,6 +15,7 @@ from inspector.errors import InspectorError
 
 MAX_SEED = 2**32 - 1  # what numpy and most seeding code accept
 MAX_STEPS = 10**9
+MAX_DEPTH = 10_000  # layers of a registry family; building 10**40 of them never ends
 # An example / a batch of input values beyond these cannot be held by a laptop or a single
 # GPU anyway; refusing early beats an allocator traceback or the OOM killer.
 MAX_EXAMPLE_ELEMENTS = 2**24  # 16.8 M values, e.g. 3 x 2364 x 2364 (ImageNet: 0.15 M)

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _check_env_runs_root(args)
         return int(args.handler(args) or 0)
     except InspectorError as exc:
         # messages quote users' files and names: no escape sequence reaches the terminal
@@ -75,6 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _check_env_runs_root(args: argparse.Namespace) -> None:
+    """$INSPECTOR_RUNS_ROOT gets the same check as --runs-root when it stands in for it."""
+    import os
+
+    from inspector.cli.args import runs_root_dir
+    from inspector.store.paths import RUNS_ROOT_ENV
+
+    value = os.environ.get(RUNS_ROOT_ENV)
+    if value and getattr(args, "runs_root", "") is None:
+        try:
+            runs_root_dir(value)
+        except argparse.ArgumentTypeError as exc:
+            raise InspectorError(f"${RUNS_ROOT_ENV}: {exc}") from None
 
 
 if __name__ == "__main__":

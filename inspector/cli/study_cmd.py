@@ -246,7 +246,7 @@ def run_depth(args: argparse.Namespace) -> int:
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     axes = {
-        "depth": csv_values(args.depths, "--depths", positive_int=True),
+        "depth": _depths(args.depths),
         "skip": csv_values(args.skip, "--skip", SKIPS),
         "norm": csv_values(args.norm, "--norm", NORMS),
         "act": csv_values(args.act, "--act", ACTS),
@@ -262,6 +262,16 @@ def run_depth(args: argparse.Namespace) -> int:
         kind=StudyKind.DEPTH, axes=axes, model=args.model, model_args=model_args, **kwargs
     )
     return _run(spec, args)
+
+
+def _depths(text: str) -> list:
+    """--depths as positive integers up to validation.MAX_DEPTH (a 40-digit depth hung)."""
+    from inspector.validation import MAX_DEPTH
+
+    depths = csv_values(text, "--depths", positive_int=True)
+    if max(depths) > MAX_DEPTH:
+        raise InspectorError(f"--depths: at most {MAX_DEPTH} layers, got {max(depths)}")
+    return depths
 
 
 def run_grid(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ RUN_CASES = [
     (["--every", "abc"], "schedule"),
     (["--batch-size", "0"], "--batch-size"),
     (["--model-arg", "width=1e999"], "finite"),
+    (["--model-arg", "depth=10000000000"], "depth"),  # building it never ended
 ]
 
 
@@ -122,6 +123,7 @@ def test_summary_rejects_bad_sizes(capsys, extra, fragment):
         (["--seeds", "0"], "--seeds"),
         (["--jobs", "0"], "--jobs"),
         (["--loss-threshold", "nan"], "--loss-threshold"),
+        (["--depths", "2,1111111111111111111111111111111111111111"], "--depths"),  # hung
     ],
     ids=lambda v: " ".join(v),
 )
@@ -148,6 +150,15 @@ def test_a_runs_root_that_is_a_file_is_refused_by_every_command(tmp_path, capsys
         assert_one_clear_error(code, err, "is a file")
         code, _, err = run_cli([*argv, "--runs-root", str(afile / "inside")], capsys)
         assert_one_clear_error(code, err, "is a file")
+    assert afile.read_text() == "not a folder"
+
+
+def test_a_runs_root_file_from_the_environment_is_refused(tmp_path, capsys, monkeypatch):
+    afile = tmp_path / "runs.txt"
+    afile.write_text("not a folder")
+    monkeypatch.setenv("INSPECTOR_RUNS_ROOT", str(afile))
+    code, _, err = run_cli(["run", "--model", "mlp", *TINY, *SMALL_DATA], capsys)
+    assert_one_clear_error(code, err, "INSPECTOR_RUNS_ROOT")
     assert afile.read_text() == "not a folder"
 
 
