@@ -9,6 +9,7 @@ import streamlit as st
 from inspector.dashboard import commands, data, state
 from inspector.figures.batchnorm import bn_versus_plain, matching_layer
 from inspector.figures.bn_partner import describe, family_without_bn, rank_partners
+from inspector.text_safety import escape_markdown as md
 
 
 def render() -> None:
@@ -86,8 +87,8 @@ def side_by_side(ctx: state.RunContext, layer: str, step: int | None) -> None:
     other = others[other_id]
     match = matching_layer(data.reader(ctx.path), layer, data.reader(other["path"]))
     st.caption(
-        f"**{ctx.id}**: {describe(meta)} · **{other_id}**: {describe(without[other_id])} · "
-        f"`{layer}` normalises the output of the layer before it; `{match}` is that layer "
+        f"**{ctx.id}**: {md(describe(meta))} · **{other_id}**: {md(describe(without[other_id]))}"
+        f" · {md(layer)} normalises the output of the layer before it; {md(match)} is that layer "
         "in the run without BN (same type, same position)."
     )
     fig = bn_versus_plain(

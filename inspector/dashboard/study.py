@@ -7,6 +7,7 @@ import streamlit as st
 
 from inspector.dashboard import commands, data, state
 from inspector.figures.study import runs_in_cell, scalar_metrics, study_heatmap
+from inspector.text_safety import escape_markdown as md
 
 HOWTO = """\
 **No studies yet.** A study trains a grid of runs (depths x plain/residual x norm x
@@ -38,7 +39,7 @@ def render() -> None:
     study = by_id[study_id]
     settings = study.get("settings") or {}
     st.caption(
-        " · ".join(f"{k}: {v}" for k, v in settings.items()) + f" · {len(study['cells'])} cells"
+        md(" · ".join(f"{k}: {v}" for k, v in settings.items())) + f" · {len(study['cells'])} cells"
     )
     metrics = scalar_metrics(study)
     headline = study.get("headline") or "final_loss"
