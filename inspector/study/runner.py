@@ -9,6 +9,10 @@ weights and see the same batches in the same order.
 Resumable: the study id is derived from what it runs (or given as ``--name``); a rerun
 skips finished cells, adopts runs that finished after the study file was last written, and
 redoes failed, interrupted or missing ones.
+
+Where cells run is the executor's business (``inspector.study.executors``): this machine
+(in-process, worker processes, several runs per GPU) or Ray tasks on a cluster. Either way a
+failed cell is retried once, and progress (steps over the whole grid) flows into one bar.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The Ray executor: every cell is a Ray task with its own resource request.
 
 ``--ray-address`` (or ``RAY_ADDRESS``) joins an existing cluster; without either, a local
-Ray instance is started on the loopback address, without its dashboard, and stopped at the
-end. Runs go under the driver's runs root when the workers share that folder (checked per
+Ray instance is started without its dashboard and stopped at the end. (Ray's own services
+listen on the host's address, whatever is asked: Ray maps 127.0.0.1 to the routable IP; Ray
+2.60 protects them with its token authentication, on by default.) Runs go under the driver's runs root when the workers share that folder (checked per
 task with a probe file; ``--no-shared-fs`` skips the check), otherwise each finished run is
 shipped back as a tar archive and unpacked there. Workers stream their step counts to a
 small actor that the driver polls into its one progress bar. Retries are the driver's (Ray
@@ -50,10 +51,7 @@ def connect(address: str | None):
         return ray, False
     kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        if address or os.environ.get("RAY_ADDRESS"):
-            ray.init(address=address or None, **kwargs)
-        else:  # a private local instance, reachable from this host only
-            ray.init(_node_ip_address="127.0.0.1", **kwargs)
+        ray.init(address=address or None, **kwargs)  # None: $RAY_ADDRESS or a new local one
     except ConnectionError as exc:
         where = address or os.environ.get("RAY_ADDRESS")
         raise InspectorError(

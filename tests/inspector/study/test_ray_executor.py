@@ -3,9 +3,12 @@ progress streamed back, and a worker SIGKILLed mid-run (retried once, nothing el
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from inspector.cli import main
+from inspector.errors import InspectorError
 from inspector.store import RunReader, open_run
 from inspector.study.executors.ray_executor import PROBE_NAME, RayExecutor
 from inspector.study.executors.ray_worker import sees_shared_root
@@ -18,14 +21,8 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """One local Ray instance (2 CPUs, no dashboard, loopback only) for the whole module."""
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        log_to_driver=False,
-        configure_logging=False,
-    )
+    """One local Ray instance (2 CPUs, no dashboard) for the whole module."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
 
@@ -136,6 +133,18 @@ def test_cli_runs_a_study_on_ray(ray_cluster, tmp_path, capsys):
     for name in run_dirs(root):
         with RunReader(root / name) as reader:
             assert reader.status == "finished"
+
+
+def test_ray_missing_is_one_clear_message(monkeypatch, tmp_path, capsys):
+    from inspector.study.executors import ray_executor
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: import raises
+    with pytest.raises(InspectorError, match=r"pip install 'inspector\[ray\]'"):
+        ray_executor.RayExecutor()
+    argv = ["study", "grid", "--model", "plain_cnn", "--axis", "depth=1", "--executor", "ray"]
+    assert main([*argv, "--runs-root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "needs Ray" in err and "Traceback" not in err
 
 
 def test_gpu_request_with_a_cpu_device_is_refused():
