@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from inspector.dashboard.commands import diagnose_command
 from inspector.report import run_data
 from inspector.report.html_parts import fmt_value
 from inspector.report.inputs import RunRef, open_inputs
@@ -68,7 +69,8 @@ def run_markdown(reader: RunReader, level: int = 2) -> str:
     out += [f"{h}# Findings", ""]
     verdict, findings = run_data.findings(reader)
     if not run_data.has_findings(reader):
-        out.append("_No diagnosis recorded for this run (run `inspector diagnose` on it)._")
+        cmd = diagnose_command(reader.dir.parent.resolve(), reader.id)
+        out.append(f"_No diagnosis recorded for this run (run `{cmd}` to add it)._")
     elif not findings:
         out.append(f"**Verdict:** {escape_markdown(verdict or 'no findings')}\n\n_No findings._")
     else:

@@ -135,3 +135,25 @@ def test_runs_table_selection_opens_a_run(dashboard_root, monkeypatch):
     at.text_input[0].set_value("bare").run()
     assert not at.exception
     assert "1 runs" in " ".join(c.value for c in at.caption)
+
+
+def test_runs_selection_is_kept_by_id_not_position():
+    """Filtering changes which rows are shown; the picked runs stay the same runs."""
+    from inspector.dashboard.runs import merge_selection, table_key
+
+    shown = ["live", "nobn", "bare", "full"]
+    picked = merge_selection([], shown, [0, 3])
+    assert picked == ["live", "full"]
+    filtered = ["nobn", "full"]  # 'full' is now row 1, 'live' hidden
+    assert merge_selection(picked, filtered, [1]) == ["live", "full"]
+    assert merge_selection(picked, filtered, []) == ["live"]  # 'full' unticked
+    assert table_key(shown) != table_key(filtered)  # positions never carry over
+
+
+def test_unknown_run_in_the_url_is_said(dashboard_root, monkeypatch):
+    monkeypatch.setenv("INSPECTOR_RUNS_ROOT", str(dashboard_root))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["run"] = "no-such-run"
+    at.run()
+    assert not at.exception
+    assert any("No run" in w.value and "no-such-run" in w.value for w in at.warning)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,3 +171,21 @@ def test_export_rejects_unknown_format(report_fixture):
 
     with pytest.raises(InspectorError, match="unknown report format 'xml'"):
         export_data(report_fixture.full, fmt="xml", root=report_fixture.root)
+
+
+def test_reports_suggest_a_valid_diagnose_command(report_fixture):
+    """A run without a diagnosis points at `inspector diagnose --run ID --runs-root ROOT`,
+    which the real CLI parser accepts (and test_suggested_commands runs)."""
+    import shlex
+
+    from inspector.cli import build_parser
+    from inspector.dashboard.commands import diagnose_command
+
+    bare = open_run(report_fixture.bare, report_fixture.root)
+    run_id, root = bare.id, bare.dir.parent.resolve()
+    bare.close()
+    md = build_markdown(report_fixture.bare, root=report_fixture.root)
+    cmd = diagnose_command(root, run_id)
+    assert f"`{cmd}`" in md
+    args = build_parser().parse_args(shlex.split(cmd)[1:])
+    assert args.run == run_id and Path(args.runs_root) == root
