@@ -56,7 +56,8 @@ def connect(address: str | None):
         where = address or os.environ.get("RAY_ADDRESS")
         raise InspectorError(
             f"cannot connect to the Ray cluster at {where}: {exc}; start it with "
-            "`ray start --head` or check --ray-address"
+            "`ray start --head` or check --ray-address (a cluster with token authentication, "
+            "Ray's default, also needs RAY_AUTH_MODE=token and its token in ~/.ray/auth_token)"
         ) from None
     return ray, True
 
