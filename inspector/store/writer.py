@@ -94,6 +94,7 @@ class RunWriter:
     ) -> RunWriter:
         """A new run folder under ``root`` (unique name) or exactly at ``run_dir``."""
         name = name or time.strftime("run-%Y%m%d-%H%M%S")
+        target: Path | None = None
         try:
             if run_dir is not None:
                 target = Path(run_dir)
@@ -102,8 +103,15 @@ class RunWriter:
                 target = unique_run_dir(runs_root(root), name)
             _claim(target / DB_NAME)
             (target / ARTIFACTS_DIR).mkdir(exist_ok=True)
-        except FileExistsError:
-            raise StoreError(f"{target} already holds a run; pick another name or folder") from None
+        except FileExistsError as exc:
+            if target is not None and (target / DB_NAME).exists():
+                raise StoreError(
+                    f"{target} already holds a run; pick another name or folder"
+                ) from None
+            where = run_dir if run_dir is not None else runs_root(root)
+            raise StoreError(
+                f"cannot create a run folder in {where}: a file is in the way ({exc.filename})"
+            ) from None
         except OSError as exc:
             where = run_dir if run_dir is not None else runs_root(root)
             raise StoreError(f"cannot create a run folder in {where}: {exc.strerror}") from exc

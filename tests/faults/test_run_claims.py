@@ -60,3 +60,15 @@ def test_an_empty_folder_of_that_name_is_skipped(tmp_path):
     writer = RunWriter.create("taken", root=tmp_path)
     assert writer.dir.name == "taken-2"
     writer.close()
+
+
+def test_runs_root_that_is_a_file_is_one_clear_error(tmp_path) -> None:
+    from inspector.errors import StoreError
+    from inspector.store.writer import RunWriter
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="a file is in the way"):
+        RunWriter.create("run", root=blocker)
+    with pytest.raises(StoreError, match="cannot create a run folder .*Not a directory"):
+        RunWriter.create("run", root=blocker / "below")
