@@ -19,14 +19,12 @@ PER_STEP = [
     "probes/unit_activity.py",
     "probes/saturation.py",
 ]
+# the recorder's per-step path, by file: hook callbacks, buffers, parameter tracking
 HOOK_METHODS = {
-    "_on_forward",
-    "_on_grad",
-    "_on_bn_pre",
-    "_accumulate",
-    "_arm",
-    "_param_norms",
-    "_norms",
+    "inspector/recorder/recorder.py": {"_on_forward", "_on_grad", "_on_bn_pre", "_arm"},
+    "inspector/recorder/hooks.py": {"__call__"},
+    "inspector/recorder/step_buffer.py": {"accumulate"},
+    "inspector/recorder/param_tracker.py": {"arm", "_update_sample", "_norms", "norms"},
 }
 SYNCS = {"item", "cpu", "tolist", "numpy"}
 # host-side functions of the per-step files, run after the one device-to-host copy
@@ -57,10 +55,12 @@ def test_per_step_probes_never_sync(path):
     assert [c for f in funcs for c in sync_calls(f, lines)] == []
 
 
-def test_recorder_hooks_never_sync():
-    source = (REPO / "inspector/recorder/recorder.py").read_text()
+@pytest.mark.parametrize("path", sorted(HOOK_METHODS))
+def test_recorder_hooks_never_sync(path):
+    source = (REPO / path).read_text()
     tree = ast.parse(source)
     lines = source.splitlines()
-    hooks = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in HOOK_METHODS]
-    assert {h.name for h in hooks} == HOOK_METHODS
+    names = HOOK_METHODS[path]
+    hooks = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in names]
+    assert {h.name for h in hooks} == names
     assert [c for h in hooks for c in sync_calls(h, lines)] == []

@@ -1,8 +1,10 @@
-"""The Recorder: owns every hook, buffers one step's summaries on the device, flushes once.
+"""The Recorder: coordinates hooks, one step's buffers and parameter tracking; flushes once.
 
 Hooks never synchronise with the host: they only launch reductions (``probes``) whose
 results stay on the device. ``step()`` packs everything into one tensor, starts one
-device-to-host copy and hands it to a writer thread.
+device-to-host copy and hands it to a writer thread. What each part holds lives in its own
+file: ``hooks`` (hook lifetime), ``step_buffer`` (one step's data), ``param_tracker``
+(parameter norms, snapshots and update ratio).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
 from inspector.recorder.flush import FlushWorker, Piece, StepPacket, assemble, pack
+from inspector.recorder.hooks import HookSet, _ModuleHook
+from inspector.recorder.param_tracker import ParamTracker
 from inspector.recorder.schedule import default_schedule
 from inspector.recorder.selection import ModuleSelection, first_tensor, unwrap_model
+from inspector.recorder.step_buffer import StepBuffer
 from inspector.store.writer import RunWriter
 from probes.batchnorm_gap import batchnorm_gap
 from probes.saturation import activation_bounds, can_die
-from probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary, sample_stride
+from probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
 from probes.unit_activity import active_units, unit_dim
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
@@ -46,36 +51,6 @@ def _unrecordable(t: torch.Tensor) -> str | None:
     if _is_wrapped(t):
         return "forward passes inside torch.func transforms (grad, vmap, ...) are not recorded"
     return None
-
-
-def _idle_hook(*args: object) -> None:
-    return None
-
-
-class _ModuleHook:
-    """A hook bound to a layer name; a deep copy of the model gets an idle hook instead.
-
-    ``copy.deepcopy(model)`` (EMA weights, captum probes, checkpoints) copies the hook
-    dicts; copying the recorder with them would fail (it owns a SQLite connection) and a
-    copy must not record into this run anyway.
-    """
-
-    __slots__ = ("fn", "name")
-
-    def __init__(self, fn: Callable, name: str) -> None:
-        self.fn, self.name = fn, name
-
-    def __call__(self, *args):
-        try:
-            return self.fn(self.name, *args)
-        except Exception as exc:  # recording must never break the user's training
-            owner = getattr(self.fn, "__self__", None)
-            if owner is not None:
-                owner._hook_failed(self.name, exc)
-            return None
-
-    def __deepcopy__(self, memo: dict) -> Callable:
-        return _idle_hook
 
 
 class Recorder:
@@ -102,39 +77,24 @@ class Recorder:
         self.step_index = 0  # the step in progress (0-based), advanced by step()
         self._value = SummarySpec("value", max_sample=max_sample)
         self._grad = SummarySpec("log_abs", max_sample=max_sample)
-        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._hooks = HookSet()
         self._closed = False
         self._paused = False
         self._armed = False
+        # the recorded layers, for the store's layer table
         self._modules: dict[str, nn.Module] = {}
         self._act_spec: dict[str, SummarySpec] = {}
         self._aliases: dict[int, list[str]] = defaultdict(list)
         self._call_order: dict[str, int] = {}
-        self._buf: dict[tuple[str, str], TensorSummary] = {}
-        self._tensors: dict[tuple[str, str], torch.Tensor] = {}  # bn gaps, unit activity
-        self._calls: dict[str, int] = defaultdict(int)
         self._unit_counts: dict[str, int] = {}
-        self._host_stats: list[tuple[str, str, float]] = []
-        self._bn_running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self._params = [(n, p) for n, p in model.named_parameters()]
-        # update_ratio is measured on a fixed systematic sample of each tensor (exact mode:
-        # every element): snapshot, subtraction and norm then cost ~nothing per step
-        self._update_strides = [
-            sample_stride(p.numel(), p.numel(), max_sample) for _, p in self._params
-        ]
-        self._last_out: tuple[torch.Tensor, int, TensorSummary] | None = None
-        self._snapshot: list[torch.Tensor] | None = None
-        self._has_snapshot = False
-        self._pending_scalars: list[tuple[str, int, object]] = []
-        self._pending_steps: list[tuple[int, float, float | None]] = []
-        self._last_time = time.time()
         self._layer_ids: dict[str, int] = {}
-        self._worker: FlushWorker | None = None
         # (layer, kind) / ('param_w'|'param_g', name) -> fast float32 path is safe; learnt
         # by the flush worker from the last recorded step (absent: robust path)
         self._fast: dict[tuple[str, str], bool] = {}
-        self._param_info: dict = {}
-        self._producer: tuple[torch.Tensor, nn.Module] | None = None  # last output
+        self._buffer = StepBuffer()
+        self._tracker = ParamTracker(model, max_sample, self._fast)
+        self._last_time = time.time()
+        self._worker: FlushWorker | None = None
         self.write_interval = WRITE_SECONDS
         self._last_write = self._last_time
         self.notes: set[str] = set()  # one line per kind of skipped data (warned once)
@@ -161,20 +121,22 @@ class Recorder:
                 if bounds
                 else self._value
             )
-            self._handles.append(module.register_forward_hook(_ModuleHook(self._on_forward, name)))
+            self._hooks.add_forward(module, self._on_forward, name)
             if isinstance(module, BN_TYPES) and module.track_running_stats:
-                self._handles.append(
-                    module.register_forward_pre_hook(_ModuleHook(self._on_bn_pre, name))
-                )
+                self._hooks.add_forward_pre(module, self._on_bn_pre, name)
 
     def remove_hooks(self) -> None:
         """Remove every hook this recorder added (idempotent)."""
-        while self._handles:
-            self._handles.pop().remove()
+        self._hooks.remove()
 
     @property
     def hook_count(self) -> int:
-        return len(self._handles)
+        return len(self._hooks)
+
+    @property
+    def _pending_steps(self) -> list[tuple[int, float, float | None]]:
+        """Unrecorded steps not yet written (tests check the cap)."""
+        return self._buffer.pending_steps
 
     @contextmanager
     def paused(self):
@@ -188,10 +150,6 @@ class Recorder:
     # -- hooks (no host sync in here) -----------------------------------------------------
     def _live(self) -> bool:
         return self._armed and not self._paused and not self._closed
-
-    def _accumulate(self, key: tuple[str, str], summ: TensorSummary) -> None:
-        old = self._buf.get(key)
-        self._buf[key] = summ if old is None else old.merge(summ)
 
     def _note(self, text: str) -> None:
         """Warn once per kind of skipped data; the notes are stored with the run."""
@@ -207,7 +165,8 @@ class Recorder:
         if inp is not None and _unrecordable(inp):
             return
         if self._live() and module.running_mean is not None:
-            self._bn_running[name] = (module.running_mean.clone(), module.running_var.clone())
+            running = (module.running_mean.clone(), module.running_var.clone())
+            self._buffer.bn_running[name] = running
 
     def _on_forward(self, name: str, module: nn.Module, inputs, output) -> None:
         if not self._live():
@@ -225,40 +184,41 @@ class Recorder:
         if skip:
             self._note(skip)
             return
+        buf = self._buffer
         self._call_order.setdefault(name, len(self._call_order))
-        self._calls[name] += 1
+        buf.calls[name] += 1
         robust = not self._fast.get((name, "act"), False)
         summ = TensorSummary.of(out, self._act_spec[name], robust=robust)
-        self._accumulate((name, "act"), summ)
+        buf.accumulate((name, "act"), summ)
         if out.requires_grad:
             out.register_hook(_ModuleHook(self._on_grad, name))
         if isinstance(module, NORM_TYPES):
             inp = first_tensor(inputs)
             if inp is not None and inp.is_floating_point():
-                last = self._last_out
+                last = buf.last_out
                 if last is not None and last[0] is inp and last[1] == inp._version:
                     in_summ = last[2]  # conv -> BN: the input was just summarised as an output
                 else:
                     robust = not self._fast.get((name, "norm_in"), False)
                     in_summ = TensorSummary.of(inp, self._value, robust=robust)
-                self._accumulate((name, "norm_in"), in_summ)
-                running = self._bn_running.pop(name, None)
+                buf.accumulate((name, "norm_in"), in_summ)
+                running = buf.bn_running.pop(name, None)
                 if running is not None and inp.dim() >= 2:
-                    self._tensors[(name, "bn_gap")] = batchnorm_gap(inp, *running, module.eps)
+                    buf.tensors[(name, "bn_gap")] = batchnorm_gap(inp, *running, module.eps)
                     per_channel = inp.numel() // inp.shape[1]
-                    self._host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
-                    self._host_stats.append((name, "bn_count_per_channel", float(per_channel)))
+                    buf.host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
+                    buf.host_stats.append((name, "bn_count_per_channel", float(per_channel)))
         plain = self._act_spec[name].bounds is None
-        self._last_out = (out, out._version, summ) if plain else None
-        producer, self._producer = self._producer, (out, module)
+        buf.last_out = (out, out._version, summ) if plain else None
+        producer, buf.producer = buf.producer, (out, module)
         if can_die(module) and out.dim() >= 1:
             inp = first_tensor(inputs)  # units follow the layer that fed this rectifier
             fed_by = producer[1] if producer is not None and producer[0] is inp else None
             channel_dim = unit_dim(fed_by, out.dim())
             self._unit_counts[name] = out.shape[channel_dim]
             units = active_units(out, channel_dim=channel_dim)
-            old = self._tensors.get((name, "units"))
-            self._tensors[(name, "units")] = units if old is None else (old | units)
+            old = buf.tensors.get((name, "units"))
+            buf.tensors[(name, "units")] = units if old is None else (old | units)
 
     def _on_grad(self, name: str, grad: torch.Tensor) -> None:
         if self._closed or grad is None:
@@ -268,21 +228,13 @@ class Recorder:
         if self.loss_scale is not None:  # AMP: hooks see S * g; record g (no host sync)
             grad = self.loss_scale.unscale(grad)
         robust = not self._fast.get((name, "grad"), False)
-        self._accumulate((name, "grad"), TensorSummary.of(grad, self._grad, robust=robust))
+        summ = TensorSummary.of(grad, self._grad, robust=robust)
+        self._buffer.accumulate((name, "grad"), summ)
 
     # -- steps ------------------------------------------------------------------------------
     def _arm(self, step: int) -> None:
         self._armed = bool(self.schedule(step))
-        if self._armed and self.record_params and self._params:
-            weights = self._update_sample()
-            with torch.no_grad():
-                if self._snapshot is None:
-                    self._snapshot = [w.clone() for w in weights]
-                else:  # reuse the buffers: no allocation per recorded step
-                    torch._foreach_copy_(self._snapshot, weights)
-            self._has_snapshot = True
-        else:
-            self._has_snapshot = False
+        self._tracker.arm(self._armed and self.record_params)
 
     def step(self, **scalars: float | torch.Tensor) -> None:
         """End of one training step: record scalars, flush if this step was recorded."""
@@ -300,14 +252,15 @@ class Recorder:
         if self._stopped:  # recording stopped (disk full, writer failed): training goes on
             self.step_index += 1
             return
-        self._pending_scalars += [(key, step, value) for key, value in values]
+        pending = self._buffer.pending_steps
+        self._buffer.pending_scalars += [(key, step, value) for key, value in values]
         if recorded:
             self._flush(step, now, duration)
         else:
-            self._pending_steps.append((step, now, duration))
+            pending.append((step, now, duration))
             due = now - self._last_write + duration >= self.write_interval
-            if due or len(self._pending_steps) >= MAX_PENDING_STEPS:
-                self._flush(*self._pending_steps.pop(), recorded=False)
+            if due or len(pending) >= MAX_PENDING_STEPS:
+                self._flush(*pending.pop(), recorded=False)
         observe = getattr(self.schedule, "observe", None)
         if observe is not None:
             observe(step, duration, recorded)
@@ -321,89 +274,31 @@ class Recorder:
         elif self.loss_scale is None or self.loss_scale.scaler is not scaler:
             self.loss_scale = LossScaleTracker(scaler)
 
-    def _update_sample(self) -> list[torch.Tensor]:
-        """Strided views of every parameter: the elements update_ratio is measured on."""
-        return [
-            p.detach().reshape(-1)[::stride]
-            for (_, p), stride in zip(self._params, self._update_strides)
-        ]
-
-    def _norms(self, tensors: list[torch.Tensor], kind: str) -> list[torch.Tensor]:
-        """2-norms in one or two foreach calls: float32 where the flush found that safe,
-        float64 (finite for every finite float32 tensor, no overflow or underflow) else."""
-        fast = [self._fast.get((kind, n), False) for n, _ in self._params]
-        self._param_info[f"{kind[-1]}_fast"] = fast
-        out: list[torch.Tensor | None] = [None] * len(tensors)
-        for want, dtype in ((True, None), (False, torch.float64)):
-            idx = [i for i, f in enumerate(fast) if f is want and tensors[i] is not None]
-            if idx:
-                got = torch._foreach_norm([tensors[i] for i in idx], 2, dtype=dtype)
-                for i, t in zip(idx, got):
-                    out[i] = t
-        return out  # type: ignore[return-value]
-
-    def _param_norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
-        """[w_norm..., update_norm..., grad_norm..., w_before_norm...] and grad samples.
-
-        The update is measured against the snapshot taken when the step was armed, so
-        ``update_ratio`` is this optimizer step's ||w_after - w_before|| / ||w_before||, on
-        the same systematic sample of each tensor (float64: small).
-        """
-        if not self._params:
-            return None, []
-        with torch.no_grad():
-            weights = [p.detach() for _, p in self._params]
-            self._param_info["numels"] = [w.numel() for w in weights]
-            w_norms = self._norms(weights, "param_w")
-            device = weights[0].device
-            if self._has_snapshot:
-                before = torch._foreach_norm(self._snapshot, 2, dtype=torch.float64)
-                # in place: the snapshot becomes -dw (it is re-copied when the next recorded
-                # step is armed), so no temporary is allocated each step
-                torch._foreach_sub_(self._snapshot, self._update_sample())
-                upd = torch._foreach_norm(self._snapshot, 2, dtype=torch.float64)
-            else:
-                nan = torch.full((), float("nan"), device=device)
-                before = upd = [nan] * len(weights)
-            grads = [p.grad for _, p in self._params]
-            g_norms = self._norms([None if g is None else g.detach() for g in grads], "param_g")
-            samples = []
-            for i, g in enumerate(grads):
-                if g is None:
-                    g_norms[i] = torch.full((), float("nan"), device=device)
-                    samples.append([])
-                    continue
-                flat = g.detach().reshape(-1)
-                stride = sample_stride(flat.numel(), flat.numel(), self._grad.max_sample)
-                samples.append([(flat[::stride] if stride > 1 else flat).float()])
-            # one promoting stack (float32 fast norms, float64 robust ones)
-            norms = torch.stack([*w_norms, *upd, *g_norms, *before]).to(torch.float64)
-        return norms, samples
-
     def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
         self._register_layers()
-        tensors = [(Piece(name, kind, t.numel()), t) for (name, kind), t in self._tensors.items()]
+        buf, tracker = self._buffer, self._tracker
+        tensors = [(Piece(name, kind, t.numel()), t) for (name, kind), t in buf.tensors.items()]
         host_scalars = []
-        for name, s, value in self._pending_scalars:
+        for name, s, value in buf.pending_scalars:
             if isinstance(value, torch.Tensor):
                 tensors.append((Piece(name, "scalar", 1, {"step": s}), value))
             else:
                 host_scalars.append((name, s, float(value)))
-        norms, samples = self._param_norms() if recorded and self.record_params else (None, [])
+        norms, samples = tracker.norms() if recorded and self.record_params else (None, [])
         saturating = {n for n, spec in self._act_spec.items() if spec.bounds is not None}
         pieces, parts = assemble(
-            self._buf,
+            buf.summaries,
             saturating,
             tensors,
-            [n for n, _ in self._params],
+            tracker.names,
             norms,
             samples,
-            self._has_snapshot,
-            param_info=self._param_info,
+            tracker.has_snapshot,
+            param_info=tracker.info,
         )
-        host_stats = list(self._host_stats)
+        host_stats = list(buf.host_stats)
         if recorded:
-            host_stats += [(name, "calls", float(n)) for name, n in self._calls.items()]
+            host_stats += [(name, "calls", float(n)) for name, n in buf.calls.items()]
         host, ready = pack(parts)
         packet = StepPacket(
             step,
@@ -415,16 +310,9 @@ class Recorder:
             ready,
             host_stats,
             host_scalars,
-            list(self._pending_steps),
+            list(buf.pending_steps),
         )
-        self._buf.clear()
-        self._tensors.clear()
-        self._calls.clear()
-        self._host_stats.clear()
-        self._bn_running.clear()
-        self._last_out = self._producer = None
-        self._pending_scalars.clear()
-        self._pending_steps.clear()
+        buf.clear()
         if self._worker is None:
             self._worker = FlushWorker(self.writer, self._layer_ids, fast=self._fast)
         self._last_write = now
@@ -476,26 +364,7 @@ class Recorder:
                     "info": info,
                 }
             )
-        tied = defaultdict(list)
-        for pname, p in self.model.named_parameters(remove_duplicate=False):
-            tied[id(p)].append(pname)
-        for j, (pname, p) in enumerate(self._params):
-            info = {
-                "shape": list(p.shape),
-                "numel": p.numel(),
-                "trainable": p.requires_grad,
-                "module": pname.rpartition(".")[0],
-                "tied": tied[id(p)][1:],
-            }
-            rows.append(
-                {
-                    "name": pname,
-                    "role": "param",
-                    "type": pname.rpartition(".")[2],
-                    "position": j,
-                    "info": info,
-                }
-            )
+        rows += self._tracker.layer_rows(self.model)
         self._layer_ids.update(self.writer.register_layers(rows))
 
     # -- end --------------------------------------------------------------------------------
@@ -509,11 +378,11 @@ class Recorder:
                 self.writer.set_meta({"compile": info})
         self.remove_hooks()
         try:
-            if self._pending_scalars or self._pending_steps:
-                last = self._pending_steps.pop() if self._pending_steps else None
+            buf = self._buffer
+            if buf.pending_scalars or buf.pending_steps:
+                last = buf.pending_steps.pop() if buf.pending_steps else None
                 step, now, duration = last if last else (self.step_index - 1, time.time(), None)
-                self._buf.clear()
-                self._tensors.clear()
+                buf.drop_device_data()
                 self._flush(step, now, duration, recorded=False)
         finally:
             self._closed = True
