@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["html", "json", "csv", "md"],
         help="html (default): one self-contained page that opens offline; json: findings, "
         "per-layer summaries and series, scalars, study table; csv: one long table with "
-        "columns run,kind,layer,stat,step,value; md: a Markdown summary for an issue",
+        "columns run,kind,layer,stat,step,value,text (value numeric only); md: a Markdown summary for an issue",
     )
     p.add_argument("--title", default=None, help="report title")
     add_runs_root(p)
