@@ -3,29 +3,14 @@ stat roles, display thinning. Pure numpy; never raise for data a run simply lack
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from inspector.figures.theme import MAX_COLUMNS
+from inspector.store.stats import STATS, Role
 
-PARAM_STATS = frozenset({"w_norm", "update_ratio", "g_norm", "g_nan", "g_inf"})
-# Statistics whose values span decades: drawn on a log axis.
-LOG_STATS = frozenset(
-    {
-        "grad_norm",
-        "g_norm",
-        "act_norm",
-        "in_norm",
-        "w_norm",
-        "update_ratio",
-        "grad_std",
-        "act_std",
-        "in_std",
-        "bn_var_gap",
-        "bn_mean_gap",
-    }
-)
+PARAM_STATS = frozenset(n for n, spec in STATS.items() if spec.role is Role.PARAMETER)
+# Statistics whose values span decades: drawn on a log axis (the catalogue says which).
+LOG_STATS = frozenset(n for n, spec in STATS.items() if spec.log_axis)
 
 
 def role_of(stat: str) -> str:
@@ -38,14 +23,6 @@ def thin_index(n: int, limit: int = MAX_COLUMNS) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
     return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
-
-
-def latest_record(reader, kind: str, key: str) -> Any | None:
-    """The record ``kind/key`` at its latest step (records may be stored at -1 or a step)."""
-    hits = [(step, value) for k, step, value in reader.records(kind) if k == key]
-    if not hits:
-        return None
-    return max(hits, key=lambda h: h[0])[1]
 
 
 def array_names(reader, prefix: str) -> list[str]:

@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 
 from inspector.diagnosis.gradient_scale import classify_norms
 from inspector.figures.access import (
-    latest_record,
     nearest_step,
     role_of,
     safe_log10,
@@ -31,6 +30,7 @@ from inspector.figures.theme import (
     step_labels,
     styled,
 )
+from inspector.store.records import FINDINGS
 
 GRAD_STAT = {"act": "grad_norm", "param": "g_norm"}
 
@@ -46,7 +46,7 @@ def classify(values: np.ndarray) -> list[str]:
 
 def flagged_layers(reader) -> dict[str, str]:
     """Layers the diagnosis named in a vanishing/exploding finding (layer -> kind)."""
-    doc = latest_record(reader, "findings", "all") or {}
+    doc = reader.record(*FINDINGS) or {}
     out: dict[str, str] = {}
     for f in doc.get("findings", []):
         rule = str(f.get("rule", ""))

@@ -7,8 +7,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from inspector.figures.access import latest_array, latest_record, short_names
+from inspector.figures.access import latest_array, short_names
 from inspector.figures.theme import EXPLODING, OK, TEST, styled
+from inspector.store.records import RECEPTIVE_FIELD
 
 PHASES = ("init", "final")
 
@@ -24,7 +25,7 @@ def spatial(doc: dict) -> bool:
 def receptive_field_applies(reader) -> bool | None:
     """None: no receptive-field record; False: the model has no conv/pool layer (an MLP:
     every unit sees the whole input); True: the view applies."""
-    doc = latest_record(reader, "receptive_field", "layers")
+    doc = reader.record(*RECEPTIVE_FIELD)
     if not doc or not doc.get("layers"):
         return None
     return spatial(doc)
@@ -32,7 +33,7 @@ def receptive_field_applies(reader) -> bool | None:
 
 def receptive_field_growth(reader) -> go.Figure | None:
     """Theoretical receptive-field size (pixels) and jump (effective stride) per layer."""
-    doc = latest_record(reader, "receptive_field", "layers")
+    doc = reader.record(*RECEPTIVE_FIELD)
     if not doc or not doc.get("layers") or not spatial(doc):
         return None
     rows = doc["layers"]

@@ -7,15 +7,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from inspector.figures.access import latest_array, latest_record
+from inspector.figures.access import latest_array
 from inspector.figures.theme import OK, PALETTE, styled
+from inspector.store.records import SALIENCY
 
 OVERLAY = [[0.0, "rgba(255,60,0,0)"], [0.3, "rgba(255,120,0,0.35)"], [1.0, "rgba(255,230,0,0.95)"]]
 NOT_MAPS = {"images", "masks"}
 
 
 def saliency_summary(reader) -> dict | None:
-    return latest_record(reader, "saliency", "summary")
+    return reader.record(*SALIENCY)
 
 
 def saliency_methods(reader) -> list[str]:

@@ -7,8 +7,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from inspector.figures.access import latest_record
 from inspector.figures.theme import SEVERITY_ORDER
+from inspector.store.records import ARCHITECTURE, FINDINGS
 
 SEVERITY_ICON = {
     "error": ":red[:material/error:]",
@@ -20,7 +20,7 @@ SEVERITY_ICON = {
 def architecture_rows(reader) -> list[dict]:
     """One row per layer from the 'architecture' record; without that record, parameter
     counts per module from the recorded parameter layers. [] when neither exists."""
-    doc = latest_record(reader, "architecture", "table")
+    doc = reader.record(*ARCHITECTURE)
     if doc and doc.get("rows"):
         return [
             {
@@ -57,13 +57,13 @@ def architecture_rows(reader) -> list[dict]:
 
 
 def architecture_totals(reader) -> dict:
-    doc = latest_record(reader, "architecture", "table") or {}
+    doc = reader.record(*ARCHITECTURE) or {}
     return doc.get("totals") or {}
 
 
 def findings(reader) -> tuple[str | None, list[dict]]:
     """(verdict, findings worst first) from the 'findings' record; (None, []) if absent."""
-    doc = latest_record(reader, "findings", "all")
+    doc = reader.record(*FINDINGS)
     if not doc:
         return None, []
     items = list(doc.get("findings") or [])

@@ -32,20 +32,18 @@ from inspector.report.study_table import study_grid_rows
 from inspector.store import RunReader
 from inspector.store.catalog import summarize_run
 from inspector.store.jsonsafe import to_json
+from inspector.store.records import ERF_KIND, EXPORTED
 
 FORMAT_NAME = "inspector-report-data"
 FORMAT_VERSION = 1
 CSV_COLUMNS = ["run", "kind", "layer", "stat", "step", "value", "text"]
-RECORD_KINDS = {"architecture": "table", "receptive_field": "layers", "saliency": "summary"}
 
 
 def run_document(reader: RunReader) -> dict[str, Any]:
     verdict, findings = run_data.findings(reader)
     last_step, layers = run_data.layer_summaries(reader)
-    records: dict[str, Any] = {
-        kind: run_data.latest_record(reader, kind, key) for kind, key in RECORD_KINDS.items()
-    }
-    records["erf"] = [value for _, _, value in reader.records("erf")]
+    records: dict[str, Any] = {name: reader.record(*key) for name, key in EXPORTED.items()}
+    records["erf"] = [value for _, _, value in reader.records(ERF_KIND)]
     return {
         "id": reader.id,
         "meta": reader.meta,

@@ -16,6 +16,7 @@ from inspector.report.html_parts import fmt_value
 from inspector.report.inputs import RunRef, open_inputs
 from inspector.report.study_table import study_grid_rows
 from inspector.store import RunReader
+from inspector.store.records import ARCHITECTURE, RECEPTIVE_FIELD
 from inspector.text_safety import escape_markdown
 
 META_KEYS = [
@@ -95,9 +96,9 @@ def run_markdown(reader: RunReader, level: int = 2) -> str:
 
 
 def _layer_table(reader: RunReader) -> str:
-    arch = run_data.latest_record(reader, "architecture", "table")
+    arch = reader.record(*ARCHITECTURE)
     if arch and arch.get("rows"):
-        rf = run_data.latest_record(reader, "receptive_field", "layers") or {}
+        rf = reader.record(*RECEPTIVE_FIELD) or {}
         rf_by = {r.get("name"): r for r in rf.get("layers") or []}
         rows = [
             {

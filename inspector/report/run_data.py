@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from inspector.store import RunReader
+from inspector.store.records import FINDINGS
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -81,7 +82,7 @@ def metadata_pairs(reader: RunReader) -> list[tuple[str, Any]]:
 
 def findings(reader: RunReader) -> tuple[str | None, list[dict]]:
     """(verdict, findings worst first) from record('findings', 'all'); (None, []) if absent."""
-    doc = latest_record(reader, "findings", "all")
+    doc = reader.record(*FINDINGS)
     if not doc:
         return None, []
     items = [dict(f) for f in doc.get("findings") or []]
@@ -90,13 +91,7 @@ def findings(reader: RunReader) -> tuple[str | None, list[dict]]:
 
 
 def has_findings(reader: RunReader) -> bool:
-    return latest_record(reader, "findings", "all") is not None
-
-
-def latest_record(reader: RunReader, kind: str, key: str) -> Any | None:
-    """The record at the highest step for (kind, key): writers use step -1 or real steps."""
-    matches = [(step, value) for k, step, value in reader.records(kind) if k == key]
-    return max(matches, key=lambda m: m[0])[1] if matches else None
+    return reader.record(*FINDINGS) is not None
 
 
 def scalars(reader: RunReader) -> dict[str, dict[str, list]]:

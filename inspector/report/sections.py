@@ -21,6 +21,7 @@ from inspector.report.html_parts import (
     table_html,
 )
 from inspector.store import RunReader
+from inspector.store.records import ARCHITECTURE, RECEPTIVE_FIELD, SALIENCY
 
 MAX_LAYER_CHARTS = 4  # per-layer charts per section (first, last and evenly in between)
 
@@ -59,7 +60,7 @@ def architecture(reader: RunReader) -> Section:
     if not rows:
         s.add(note("No architecture table or parameters recorded for this run."))
         return s
-    doc = run_data.latest_record(reader, "architecture", "table") or {}
+    doc = reader.record(*ARCHITECTURE) or {}
     totals = doc.get("totals") or {}
     if totals:
         s.add(
@@ -73,7 +74,7 @@ def architecture(reader: RunReader) -> Section:
         )
     if doc.get("input_shape"):
         s.add(paragraph(f"Input shape: {'×'.join(map(str, doc['input_shape']))}"))
-    rf = run_data.latest_record(reader, "receptive_field", "layers") or {}
+    rf = reader.record(*RECEPTIVE_FIELD) or {}
     by_name = {r.get("name"): r for r in rf.get("layers") or []}
     if by_name:  # without the record the Receptive field section says so
         rows = [{**row, **_rf_columns(by_name.get(row.get("layer")))} for row in rows]
@@ -185,7 +186,7 @@ def kernels(reader: RunReader) -> Section:
 
 def saliency(reader: RunReader) -> Section:
     s = Section("saliency", "Saliency and trust")
-    summary = run_data.latest_record(reader, "saliency", "summary")
+    summary = reader.record(*SALIENCY)
     if summary is None and not any(n.startswith("saliency/") for n in reader.array_names()):
         s.add(note("No saliency maps recorded for this run."))
         return s
