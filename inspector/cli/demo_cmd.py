@@ -17,6 +17,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from inspector.diagnosis.finding import RuleId
+
 SIZE_ENV = "INSPECTOR_DEMO_SIZE"
 
 
@@ -149,11 +151,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 # Gradient-flow findings are listed per run; other rules are summed up over runs.
-GRADIENT_RULES = ("nonfinite_values", "vanishing_gradients", "exploding_gradients", "saturation")
+GRADIENT_RULES = (
+    RuleId.NONFINITE_VALUES,
+    RuleId.VANISHING_GRADIENTS,
+    RuleId.EXPLODING_GRADIENTS,
+    RuleId.SATURATION,
+)
 RULE_NOTES = {
-    "generalisation_gap": "the nets that fit their few training images memorise them (the "
+    RuleId.GENERALISATION_GAP: "the nets that fit their few training images memorise them (the "
     "demo asks whether SGD can fit them at all, not whether they generalise)",
-    "loss_not_decreasing": "the training loss stays at chance",
+    RuleId.LOSS_NOT_DECREASING: "the training loss stays at chance",
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.diagnosis.context import TINY, RunView
-from inspector.diagnosis.finding import Finding, Severity, sci, sort_findings
+from inspector.diagnosis.finding import Finding, RuleId, Severity, sci, sort_findings
 from inspector.diagnosis.rules import RULES
 from inspector.diagnosis.rules.nonfinite import nonfinite_values
 from inspector.diagnosis.thresholds import Thresholds
@@ -59,13 +59,13 @@ class Diagnosis:
 
 
 def _verdict(view: RunView, findings: list[Finding]) -> str:
-    nonfinite = [f for f in findings if f.rule == "nonfinite_values"]
+    nonfinite = [f for f in findings if f.rule == RuleId.NONFINITE_VALUES]
     if nonfinite:
         f = nonfinite[0]
         where = f" in '{f.layers[0]}'" if f.layers else ""
         return f"gradient flow: broken by NaN/Inf from step {f.evidence['first_step']}{where}"
     p = view.gradient_profile
-    vanishing = [f for f in findings if f.rule == "vanishing_gradients"]
+    vanishing = [f for f in findings if f.rule == RuleId.VANISHING_GRADIENTS]
     if p is None and not vanishing:
         return "gradient flow: unknown (fewer than two layers with recorded gradients)"
     if vanishing:
@@ -86,7 +86,7 @@ def _verdict(view: RunView, findings: list[Finding]) -> str:
             )
             return f"gradient flow: vanishing{cause} ({what}{stuck})"
         return "gradient flow: vanishing (first layers' updates far below the rest)"
-    exploding = [f for f in findings if f.rule == "exploding_gradients"]
+    exploding = [f for f in findings if f.rule == RuleId.EXPLODING_GRADIENTS]
     if exploding:
         ev = exploding[0].evidence
         what = (
@@ -95,7 +95,7 @@ def _verdict(view: RunView, findings: list[Finding]) -> str:
             else f"gradient norm grew {sci(ev['growth'])}x"
         )
         return f"gradient flow: exploding ({what})"
-    dead = [f for f in findings if f.rule == "dead_units" and f.severity == Severity.ERROR]
+    dead = [f for f in findings if f.rule == RuleId.DEAD_UNITS and f.severity == Severity.ERROR]
     if dead:
         return f"gradient flow: blocked by dead ReLU layer(s) {', '.join(dead[0].layers[:3])}"
     ratio = p.ratio if p is not None else math.nan

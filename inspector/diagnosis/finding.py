@@ -43,6 +43,27 @@ class Severity(StrEnum):
     __hash__ = StrEnum.__hash__
 
 
+class RuleId(StrEnum):
+    """Every diagnosis rule's id, named once (stored in findings as the plain string)."""
+
+    VANISHING_GRADIENTS = "vanishing_gradients"
+    EXPLODING_GRADIENTS = "exploding_gradients"
+    NONFINITE_VALUES = "nonfinite_values"
+    SATURATION = "saturation"
+    DEAD_UNITS = "dead_units"
+    BATCHNORM_MISMATCH = "batchnorm_mismatch"
+    BATCHNORM_SMALL_BATCH = "batchnorm_small_batch"
+    LEARNING_RATE_HIGH = "learning_rate_high"
+    LEARNING_RATE_LOW = "learning_rate_low"
+    NO_GRADIENT = "no_gradient"
+    FROZEN_PARAMETERS = "frozen_parameters"
+    SHARED_MODULES = "shared_modules"
+    LOSS_NOT_DECREASING = "loss_not_decreasing"
+    LOSS_DIVERGING = "loss_diverging"
+    LOSS_SPIKE = "loss_spike"
+    GENERALISATION_GAP = "generalisation_gap"
+
+
 class View(StrEnum):
     """Dashboard views that show a finding's evidence (docs/RECORDS.md)."""
 

@@ -41,3 +41,11 @@ def test_user_registration_first_keeps_the_builtin_models(tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert "refused: model 'lenet5' registered twice" in done.stdout
+
+
+def test_every_rule_id_is_documented_in_the_readme() -> None:
+    from inspector.diagnosis.finding import RuleId
+
+    readme = (REPO / "README.md").read_text()
+    missing = [rule.value for rule in RuleId if f"`{rule.value}`" not in readme]
+    assert not missing, f"rules without a README row: {missing}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView, nanmedian
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list, sci
 from inspector.store import Series
 
 GAP_FIX = (
@@ -56,7 +56,7 @@ def batchnorm_gap(view: RunView) -> list[Finding]:
     )
     return [
         Finding(
-            rule="batchnorm_mismatch",
+            rule=RuleId.BATCHNORM_MISMATCH,
             severity=Severity.WARNING,
             title=f"BatchNorm train/eval mismatch in {len(bad)} layer(s)",
             message=(
@@ -90,7 +90,7 @@ def batchnorm_batch_size(view: RunView) -> list[Finding]:
     severity = Severity.ERROR if smallest < 2 else Severity.WARNING
     return [
         Finding(
-            rule="batchnorm_small_batch",
+            rule=RuleId.BATCHNORM_SMALL_BATCH,
             severity=severity,
             title=f"BatchNorm with batches of {int(smallest)}",
             message=(

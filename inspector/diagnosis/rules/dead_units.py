@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView, nanmedian
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list
 
 FIX = (
     "Use LeakyReLU (alpha 0.01-0.3, Inside Deep Learning 6.1.2) so negative inputs still pass "
@@ -40,7 +40,7 @@ def dead_units(view: RunView) -> list[Finding]:
     }
     return [
         Finding(
-            rule="dead_units",
+            rule=RuleId.DEAD_UNITS,
             severity=severity,
             title=f"Dead ReLU units: {shares[worst]:.0%} of '{worst}' never fire",
             message=(

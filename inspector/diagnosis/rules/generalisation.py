@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, sci
 
 FIX = (
     "Regularise (DLwPT 8.5.2): add dropout (nn.Dropout before the classifier layers), weight "
@@ -87,7 +87,7 @@ def generalisation_gap(view: RunView) -> list[Finding]:
         )
     return [
         Finding(
-            rule="generalisation_gap",
+            rule=RuleId.GENERALISATION_GAP,
             severity=Severity.WARNING,
             title=f"Overfitting: train loss {sci(lv.first)} -> {sci(lv.last)}, test loss "
             f"{sci(best)} -> {sci(last)}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import TINY, RunView, nanmedian
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list, sci
 
 VANISHING_FIX = (
     "Shorten the product of small derivatives: replace sigmoid/tanh with ReLU or LeakyReLU "
@@ -103,7 +103,7 @@ def vanishing_gradients(view: RunView) -> list[Finding]:
         stuck, stuck_ev = _stuck_note(view) if level.reason == "stuck" else ("", {})
         findings.append(
             Finding(
-                rule="vanishing_gradients",
+                rule=RuleId.VANISHING_GRADIENTS,
                 severity=severity,
                 title=(
                     "Vanishing gradients: no gradient reaches the first layers"
@@ -154,7 +154,7 @@ def _update_lag(view: RunView) -> Finding | None:
     share, names, first, ref = got
     cause, cause_ev = _cause(view)
     return Finding(
-        rule="vanishing_gradients",
+        rule=RuleId.VANISHING_GRADIENTS,
         severity=Severity.WARNING,
         title=f"First layers barely move: update ratio {sci(share)} of the rest's",
         message=(
@@ -190,7 +190,7 @@ def exploding_gradients(view: RunView) -> list[Finding]:
         bad = p.steps[np.isfinite(p.ratios) & (p.ratios > th.exploding_warn)]
         findings.append(
             Finding(
-                rule="exploding_gradients",
+                rule=RuleId.EXPLODING_GRADIENTS,
                 severity=severity,
                 title=f"Exploding gradients: first layers get {sci(p.ratio)}x the last layers' "
                 "gradient",
@@ -235,7 +235,7 @@ def _growth(view: RunView) -> Finding | None:
     if start <= 0 or peak / start < view.th.grad_growth:
         return None
     return Finding(
-        rule="exploding_gradients",
+        rule=RuleId.EXPLODING_GRADIENTS,
         severity=Severity.ERROR,
         title=f"Gradient norm grew {sci(peak / start)}x during training",
         message=(

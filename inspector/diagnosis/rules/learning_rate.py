@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list, sci
 
 HIGH_FIX = (
     "Lower the learning rate about {factor}x (e.g. --lr {lr}); DLwPT 8.5.3 trains its deep "
@@ -56,7 +56,7 @@ def learning_rate(view: RunView) -> list[Finding]:
         high = [n for n, v in ratios.items() if v > th.lr_high_warn]
         return [
             Finding(
-                rule="learning_rate_high",
+                rule=RuleId.LEARNING_RATE_HIGH,
                 severity=Severity.ERROR if median > th.lr_high_error else Severity.WARNING,
                 title=f"Learning rate too high: weights change {sci(median)} of their norm per step",
                 message=(
@@ -78,7 +78,7 @@ def learning_rate(view: RunView) -> list[Finding]:
         factor = th.lr_healthy / max(p90, 1e-30)
         return [
             Finding(
-                rule="learning_rate_low",
+                rule=RuleId.LEARNING_RATE_LOW,
                 severity=Severity.WARNING,
                 title=f"Learning rate too low: weights change {sci(p90)} of their norm per step",
                 message=(

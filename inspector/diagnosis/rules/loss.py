@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, sci
 
 FLAT_FIX = (
     "Check the gradient-flow findings first (vanishing gradients, dead units, saturation); "
@@ -58,7 +58,7 @@ def loss_trend(view: RunView) -> list[Finding]:
         severe = last > th.loss_diverge_error * first
         return [
             Finding(
-                rule="loss_diverging",
+                rule=RuleId.LOSS_DIVERGING,
                 severity=Severity.ERROR if severe else Severity.WARNING,
                 title=f"Loss {'diverging' if severe else 'rising'}: {sci(first)} -> {sci(last)}",
                 message=(
@@ -84,7 +84,7 @@ def loss_trend(view: RunView) -> list[Finding]:
         explained = _explained(view)
         return [
             Finding(
-                rule="loss_not_decreasing",
+                rule=RuleId.LOSS_NOT_DECREASING,
                 # a short run on a healthy network may still sit on its first plateau: only a
                 # warning when a gradient-flow or learning-rate problem explains it
                 severity=Severity.WARNING if explained else Severity.INFO,
@@ -120,7 +120,7 @@ def _spike(view: RunView, steps, loss, evidence: dict, span: tuple[int, int]) ->
         return []
     return [
         Finding(
-            rule="loss_spike",
+            rule=RuleId.LOSS_SPIKE,
             severity=Severity.WARNING,
             title=f"Loss spiked: {sci(start)} -> {sci(peak)} at step {int(steps[peak_at])}",
             message=(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list
 
 FIX = (
     "Check forward(): every layer built in __init__ should be used, and nothing on the path "
@@ -57,7 +57,7 @@ def no_gradient(view: RunView) -> list[Finding]:
             )
         findings.append(
             Finding(
-                rule="no_gradient",
+                rule=RuleId.NO_GRADIENT,
                 severity=Severity.WARNING,
                 title=f"{len(names)} trainable parameter(s) never got a gradient",
                 message=(
@@ -75,7 +75,7 @@ def no_gradient(view: RunView) -> list[Finding]:
         numel = sum(int(info[n].get("numel", 0)) for n in frozen)
         findings.append(
             Finding(
-                rule="frozen_parameters",
+                rule=RuleId.FROZEN_PARAMETERS,
                 severity=Severity.INFO,
                 title=f"{len(frozen)} parameter(s) are frozen (requires_grad=False)",
                 message=f"{layer_list(frozen)} ({numel:,} values) are frozen and do not train.",

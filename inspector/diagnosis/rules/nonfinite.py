@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, sci
 
 FIX = (
     "Look at the first layer and step named here: a too-high learning rate (lower it, or clip "
@@ -86,7 +86,7 @@ def nonfinite_values(view: RunView) -> list[Finding]:
     before = f" The last finite loss before it was {sci(float(finite[-1]))}." if finite.size else ""
     return [
         Finding(
-            rule="nonfinite_values",
+            rule=RuleId.NONFINITE_VALUES,
             severity=Severity.ERROR,
             title=f"NaN/Inf from step {first_step} {where}",
             message=(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list, sci
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list, sci
 
 FIX = (
     "Keep pre-activations in the linear range: add BatchNorm before the activation "
@@ -38,7 +38,7 @@ def saturation(view: RunView) -> list[Finding]:
     )
     return [
         Finding(
-            rule="saturation",
+            rule=RuleId.SATURATION,
             severity=Severity.ERROR if linked else Severity.WARNING,
             title=f"Saturated activations in {len(sat)} layer(s) (up to {sat[worst]:.0%})",
             message=(

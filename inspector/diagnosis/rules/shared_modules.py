@@ -9,7 +9,7 @@ reported as information only, because their recorded statistics merge all uses.
 from __future__ import annotations
 
 from inspector.diagnosis.context import RunView
-from inspector.diagnosis.finding import Finding, Severity, View, layer_list
+from inspector.diagnosis.finding import Finding, RuleId, Severity, View, layer_list
 
 FIX = (
     "Build a new instance for each position: nn.Sequential(*[Block(...) for _ in range(n)]) "
@@ -42,7 +42,7 @@ def shared_modules(view: RunView) -> list[Finding]:
         )
         findings.append(
             Finding(
-                rule="shared_modules",
+                rule=RuleId.SHARED_MODULES,
                 severity=severity,
                 title=f"{len(group)} module instance(s) used up to {uses} times"
                 + (" (shared weights)" if severity == Severity.WARNING else ""),
