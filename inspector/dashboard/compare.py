@@ -7,6 +7,8 @@ import streamlit as st
 
 from inspector.dashboard import data, state
 from inspector.figures.lines import XAxis
+from inspector.store.stats import STATS
+from inspector.store.stats import title as stat_title
 
 PREFERRED = [
     "loss",
@@ -19,6 +21,11 @@ PREFERRED = [
     "dead_frac",
     "update_ratio",
 ]
+
+
+def _signal_label(name: str) -> str:
+    """Catalogued statistics by their title (name in brackets); scalars by name."""
+    return f"{stat_title(name)} ({name})" if name in STATS else name
 
 
 def render() -> None:
@@ -51,7 +58,7 @@ def render() -> None:
         state.note("These runs have nothing recorded to compare yet.")
         return
     c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-    signal = c1.selectbox("Signal", options)
+    signal = c1.selectbox("Signal", options, format_func=_signal_label)
     smoothing = c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="compare_smoothing")
     x_axis = c3.radio("x axis", list(XAxis), key="compare_x")
     group = c4.toggle(

@@ -6,14 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.dashboard import data, state
+from inspector.store.stats import title as stat_title
 
 KINDS = {"activation gradients ‖dL/da‖": "act", "parameter gradients ‖∂L/∂w‖": "param"}
 HEATMAP_STATS = {
-    "grad_norm": "activation-gradient norm",
-    "g_norm": "parameter-gradient norm",
-    "update_ratio": "update / weight ratio",
-    "w_norm": "weight norm",
-    "act_norm": "activation norm",
+    name: stat_title(name) for name in ("grad_norm", "g_norm", "update_ratio", "w_norm", "act_norm")
 }
 
 

@@ -20,19 +20,16 @@ from inspector.figures.theme import (
     styled,
 )
 from inspector.store.reader import HIST_SCALE as KIND_SCALE
+from inspector.store.stats import histogram_title
+from inspector.store.stats import title as stat_title
 from probes.bins import bin_labels
 
 FRACTION_TITLES = {
-    "act_sat_frac": "Saturated fraction (within the asymptote band of tanh/sigmoid/...)",
-    "dead_frac": "Dead-unit fraction (ReLU units silent for the whole batch)",
-    "act_zero_frac": "Exactly-zero fraction of activations",
-    "grad_zero_frac": "Exactly-zero fraction of activation gradients",
+    name: stat_title(name).capitalize()
+    for name in ("act_sat_frac", "dead_frac", "act_zero_frac", "grad_zero_frac")
 }
 KIND_TITLES = {
-    "act": "activations",
-    "norm_in": "norm-layer inputs",
-    "grad": "activation gradients",
-    "param_grad": "parameter gradients",
+    kind: f"{histogram_title(kind)}s" for kind in ("act", "norm_in", "grad", "param_grad")
 }
 LINES_UP_TO = 12  # more layers than this: a heatmap instead of one line per layer
 

@@ -11,6 +11,8 @@ from inspector.figures.access import LOG_STATS, role_of, thin_index
 from inspector.figures.curves import line_traces, scalar_points
 from inspector.figures.lines import XAxis, gapped, mean_spread, seed_groups, x_title, x_values
 from inspector.figures.theme import MAX_COLUMNS, log_axis, run_colours, styled
+from inspector.store.stats import stat_spec
+from inspector.store.stats import title as stat_title
 
 
 def comparable_signals(readers: dict) -> tuple[list[str], list[str]]:
@@ -103,8 +105,8 @@ def _compare_layer_stat(readers: dict, stat: str) -> go.Figure | None:
         cols=2,
         horizontal_spacing=0.1,
         subplot_titles=(
-            f"median {stat} over layers, per step",
-            f"{stat} by relative depth, last step",
+            f"median {stat_title(stat)} over layers, per step",
+            f"{stat_title(stat)} by relative depth, last step",
         ),
     )
     drawn = 0
@@ -151,7 +153,7 @@ def _compare_layer_stat(readers: dict, stat: str) -> go.Figure | None:
         )
     if not drawn:
         return None
-    fig.update_yaxes(title_text=stat)
+    fig.update_yaxes(title_text=stat_spec(stat).label)
     if stat in LOG_STATS:
         log_axis(fig)
     fig.update_xaxes(title_text="step", row=1, col=1)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from inspector.store.stats import HISTOGRAMS, SUMMARY_PREFIX
 from inspector.store.writer import RunWriter
 from probes.bins import edges_for
 from probes.tensor_summary import (
@@ -30,11 +31,9 @@ from probes.tensor_summary import (
     finalize,
 )
 
-# summary kind -> (statistic prefix, stored histogram kind, histogram scale)
+# summary kind -> (statistic prefix, stored histogram kind, histogram scale), from the catalogue
 SUMMARY_KINDS = {
-    "act": ("act", "act", "value"),
-    "norm_in": ("in", "norm_in", "value"),
-    "grad": ("grad", "grad", "log_abs"),
+    kind: (prefix, kind, HISTOGRAMS[kind].scale) for kind, prefix in SUMMARY_PREFIX.items()
 }
 SCALES = ("value", "log_abs")
 

@@ -26,9 +26,10 @@ import numpy as np
 from inspector.errors import StoreError
 from inspector.store.liveness import writer_alive
 from inspector.store.schema import APPLICATION_ID, DB_NAME, SCHEMA_VERSION, RunStatus
+from inspector.store.stats import HISTOGRAMS
 from probes.bins import edges_for
 
-HIST_SCALE = {"act": "value", "norm_in": "value", "grad": "log_abs", "param_grad": "log_abs"}
+HIST_SCALE = {kind: spec.scale for kind, spec in HISTOGRAMS.items()}
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,28 @@ def test_catalogue_does_not_import_torch() -> None:
     code = "import sys, inspector.store.stats; assert 'torch' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_recorder_writes_exactly_the_catalogued_names(tmp_path: Path) -> None:
+    """A real recorded run stores only catalogued statistics, and every summary's full set."""
+    import torch
+    from torch import nn
+
+    import inspector
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten())
+    model.append(nn.Linear(4 * 6 * 6, 3)).append(nn.Tanh())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with inspector.watch(model, run="names", root=tmp_path, every=1) as rec:
+        for _ in range(2):
+            loss = model(torch.randn(8, 1, 8, 8)).square().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            rec.step(loss=loss)
+    stored = set(inspector.open_run(tmp_path / "names").stat_names())
+    assert stored <= set(STATS), sorted(stored - set(STATS))
+    expected = set(summary_stat_names("act") + summary_stat_names("grad"))
+    expected |= set(summary_stat_names("in")) | {"act_sat_frac", "dead_frac", "calls"}
+    expected |= {"bn_mean_gap", "bn_var_gap", "w_norm", "update_ratio", "g_norm"}
+    assert expected <= stored, sorted(expected - stored)
