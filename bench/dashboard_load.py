@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from inspector import figures as F
+from inspector.probes.bins import ACTIVATION_BINS, LOG_MAGNITUDE_BINS
 from inspector.store import RunReader, RunStatus, RunWriter
-from probes.bins import ACTIVATION_BINS, LOG_MAGNITUDE_BINS
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 TYPES = ["Conv2d", "BatchNorm2d", "ReLU", "Tanh"]

@@ -16,7 +16,7 @@ from inspector.validation import MAX_DEPTH
 
 
 def is_registry_name(target: str) -> bool:
-    from models import list_models
+    from inspector.models import list_models
 
     return target.startswith("tv:") or target in list_models()
 
@@ -27,7 +27,7 @@ def build_model(
     """(model, metadata to rerun it) for ``target`` on data described by ``data_info``."""
     model_args = dict(model_args or {})
     if is_registry_name(target):
-        from models import create_model, get_spec
+        from inspector.models import create_model, get_spec
 
         if not target.startswith("tv:"):
             kind = get_spec(target).input_kind
@@ -48,7 +48,7 @@ def build_model(
             raise ModelError(_build_failed(target, kwargs, exc)) from None
         meta = {"name": target, "kwargs": kwargs, "source": "registry"}
     elif ":" not in target and not target.endswith(".py"):
-        from models import get_spec
+        from inspector.models import get_spec
 
         get_spec(target)  # neither a registry name nor a user target: raises, listing close names
     else:

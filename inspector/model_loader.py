@@ -118,7 +118,7 @@ def _callables(module: ModuleType) -> list[str]:
 def _registry_hint() -> str:
     """'registry models: a, b, ... or tv:<torchvision name>; ' when the registry imports."""
     try:
-        from models import list_models
+        from inspector.models import list_models
 
         names = ", ".join(list_models())
     except Exception:  # the registry is optional for loading user targets

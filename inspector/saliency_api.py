@@ -19,14 +19,18 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
-from probes.saliency import (
+from inspector.probes.saliency import (
     OutputSelector,
     SaliencyConfig,
     compute_saliency,
     model_device,
     prepare_model,
 )
-from probes.saliency_trust import REFLECTS_MODEL_THRESHOLD, randomization_check, trust_summary
+from inspector.probes.saliency_trust import (
+    REFLECTS_MODEL_THRESHOLD,
+    randomization_check,
+    trust_summary,
+)
 
 
 @dataclass

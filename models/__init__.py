@@ -1,12 +1,10 @@
-"""The architectures of the seed chapters, the depth-study families and torchvision, by name.
+"""The model registry, as a stable top-level entry point.
 
-``create_model("lenet5", in_channels=1, num_classes=10, image_size=28)``,
-``create_model("tv:resnet18", in_channels=1, num_classes=10)``, ``list_models()``,
-``get_spec(name)`` (chapter, figure/listing, deviations). See ``models.catalog``.
+The implementation lives in ``inspector.models`` (so a user's own ``models.py`` next to their
+script can never shadow what Inspector imports); this package re-exports its public API.
 """
 
-from __future__ import annotations
+from inspector.models import InputKind, ModelSpec, create_model, get_spec, list_models
+from inspector.models.registry import register
 
-from models.registry import InputKind, ModelSpec, create_model, get_spec, list_models
-
-__all__ = ["InputKind", "ModelSpec", "create_model", "get_spec", "list_models"]
+__all__ = ["InputKind", "ModelSpec", "create_model", "get_spec", "list_models", "register"]

@@ -14,10 +14,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PER_STEP = [
-    "probes/tensor_summary.py",
-    "probes/batchnorm_gap.py",
-    "probes/unit_activity.py",
-    "probes/saturation.py",
+    "inspector/probes/tensor_summary.py",
+    "inspector/probes/batchnorm_gap.py",
+    "inspector/probes/unit_activity.py",
+    "inspector/probes/saturation.py",
 ]
 # the recorder's per-step path, by file: hook callbacks, buffers, parameter tracking
 HOOK_METHODS = {

@@ -299,9 +299,9 @@ def run_grid(args: argparse.Namespace) -> int:
 
 
 def run_zoo(args: argparse.Namespace) -> int:
+    from inspector.models import list_models
     from inspector.study.grid import StudyKind
     from inspector.study.runner import StudySpec
-    from models import list_models
 
     names = [str(v) for v in csv_values(args.models, "--models")]
     known = list_models()

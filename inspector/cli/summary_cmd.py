@@ -229,8 +229,8 @@ def notes(table: dict, rf: dict | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from inspector.model_build import build_model
     from inspector.model_loader import check_input, load_model
-    from probes.param_summary import param_summary
-    from probes.receptive_field import receptive_field
+    from inspector.probes.param_summary import param_summary
+    from inspector.probes.receptive_field import receptive_field
 
     model_args = parse_kv(args.model_arg, "--model-arg")
     info, x = _example(args, model_args)

@@ -19,10 +19,10 @@ from inspector.figures.theme import (
     step_labels,
     styled,
 )
+from inspector.probes.bins import bin_labels
 from inspector.store.reader import HIST_SCALE as KIND_SCALE
 from inspector.store.stats import histogram_title
 from inspector.store.stats import title as stat_title
-from probes.bins import bin_labels
 
 FRACTION_TITLES = {
     name: stat_title(name).capitalize()

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from inspector.figures.access import bn_layers, nearest_step, short_names, thin_index
 from inspector.figures.lines import gapped
 from inspector.figures.theme import MAX_COLUMNS, OK, POST, PRE, colour, styled
-from probes.bins import edges_for
+from inspector.probes.bins import edges_for
 
 PLAIN = OK  # the run without BN
 

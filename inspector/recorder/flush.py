@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from inspector.store.stats import HISTOGRAMS, SUMMARY_PREFIX
-from inspector.store.writer import RunWriter
-from probes.bins import edges_for
-from probes.tensor_summary import (
+from inspector.probes.bins import edges_for
+from inspector.probes.tensor_summary import (
     FAST_MAX,
     FAST_MIN_MEAN_SQUARE,
     TensorSummary,
@@ -30,6 +28,8 @@ from probes.tensor_summary import (
     fast_path_ok,
     finalize,
 )
+from inspector.store.stats import HISTOGRAMS, SUMMARY_PREFIX
+from inspector.store.writer import RunWriter
 
 # summary kind -> (statistic prefix, stored histogram kind, histogram scale), from the catalogue
 SUMMARY_KINDS = {

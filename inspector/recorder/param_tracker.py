@@ -11,7 +11,7 @@ from collections import defaultdict
 import torch
 from torch import nn
 
-from probes.tensor_summary import sample_stride
+from inspector.probes.tensor_summary import sample_stride
 
 
 class ParamTracker:

@@ -21,6 +21,10 @@ from torch import nn
 from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
+from inspector.probes.batchnorm_gap import batchnorm_gap
+from inspector.probes.saturation import activation_bounds, can_die
+from inspector.probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
+from inspector.probes.unit_activity import active_units, unit_dim
 from inspector.recorder.flush import FlushWorker, Piece, StepPacket, assemble, pack
 from inspector.recorder.hooks import HookSet, _ModuleHook
 from inspector.recorder.param_tracker import ParamTracker
@@ -28,10 +32,6 @@ from inspector.recorder.schedule import default_schedule
 from inspector.recorder.selection import ModuleSelection, first_tensor, unwrap_model
 from inspector.recorder.step_buffer import StepBuffer
 from inspector.store.writer import RunWriter
-from probes.batchnorm_gap import batchnorm_gap
-from probes.saturation import activation_bounds, can_die
-from probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
-from probes.unit_activity import active_units, unit_dim
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 BN_TYPES = (nn.modules.batchnorm._BatchNorm,)

@@ -11,7 +11,7 @@ from collections import defaultdict
 import torch
 from torch import nn
 
-from probes.tensor_summary import TensorSummary
+from inspector.probes.tensor_summary import TensorSummary
 
 
 class StepBuffer:

@@ -14,13 +14,13 @@ from torch import nn
 
 from inspector.errors import InspectorError, StoreError
 from inspector.integrations.distributed import NullRecorder, plan_ranks
+from inspector.probes.tensor_summary import DEFAULT_MAX_SAMPLE
 from inspector.recorder.recorder import Recorder
 from inspector.recorder.schedule import parse_schedule
 from inspector.recorder.selection import ModuleSelection, unwrap_model
 from inspector.recorder.signals import sigterm_as_interrupt
 from inspector.store.schema import RunStatus
 from inspector.store.writer import RunWriter
-from probes.tensor_summary import DEFAULT_MAX_SAMPLE
 
 
 def environment() -> dict[str, str]:

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from inspector.errors import StoreError
+from inspector.probes.bins import edges_for
 from inspector.store.liveness import writer_alive
 from inspector.store.schema import APPLICATION_ID, DB_NAME, SCHEMA_VERSION, RunStatus
 from inspector.store.stats import HISTOGRAMS
-from probes.bins import edges_for
 
 HIST_SCALE = {kind: spec.scale for kind, spec in HISTOGRAMS.items()}
 

@@ -29,8 +29,8 @@ class ArchitectureCallback(Callback):
         self.receptive_field = receptive_field
 
     def on_fit_start(self, ctx: TrainContext) -> None:
-        from probes.param_summary import param_summary
-        from probes.receptive_field import receptive_field
+        from inspector.probes.param_summary import param_summary
+        from inspector.probes.receptive_field import receptive_field
 
         x = example_batch(ctx)
         was_training = ctx.model.training

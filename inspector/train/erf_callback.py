@@ -14,14 +14,14 @@ import traceback
 
 import torch
 
+from inspector.probes.effective_rf import ERFResult, effective_rf, spatial_layers
 from inspector.store.records import ERF_KIND, erf_array
 from inspector.train.callbacks import Callback, TrainContext
-from probes.effective_rf import ERFResult, effective_rf, spatial_layers
 
 
 def theoretical_rf(model: torch.nn.Module, example: torch.Tensor, layer: str) -> list[int] | None:
     """The layer's theoretical receptive field (h, w) from ``probes.receptive_field``."""
-    from probes.receptive_field import layer_field, receptive_field
+    from inspector.probes.receptive_field import layer_field, receptive_field
 
     try:
         row = layer_field(receptive_field(model, example), layer)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from inspector.errors import ModelError
-from probes.temporary_hooks import TemporaryHooks, leaf_modules
+from inspector.probes.temporary_hooks import TemporaryHooks, leaf_modules
 
 
 def check_forward(model: nn.Module, x: torch.Tensor) -> None:

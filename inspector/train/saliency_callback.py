@@ -14,10 +14,10 @@ import traceback
 
 import numpy as np
 
+from inspector.probes.effective_rf import spatial_layers
+from inspector.probes.saliency import OutputSelector, SaliencyConfig
 from inspector.store.records import SALIENCY, saliency_array
 from inspector.train.callbacks import Callback, TrainContext
-from probes.effective_rf import spatial_layers
-from probes.saliency import OutputSelector, SaliencyConfig
 
 
 class SaliencyCallback(Callback):

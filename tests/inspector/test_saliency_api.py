@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
+from inspector.probes.saliency import SaliencyConfig
 from inspector.saliency_api import explain
-from probes.saliency import SaliencyConfig
 
 CHEAP = SaliencyConfig(ig_steps=4, smoothgrad_samples=2, occlusion_window=7, occlusion_stride=7)
 

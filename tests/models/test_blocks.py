@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models import create_model
-from models.dlwpt import ResBlock
-from models.idl_blocks import ResidualBlockE, ResidualBottleNeck, SkipConv2d, SkipFC
-from models.modern_cnns import DenseBlock, Inception, Residual
-from models.scratch_batchnorm import ScratchBatchNorm
-from models.sequence import RecurrentClassifier
+from inspector.models import create_model
+from inspector.models.dlwpt import ResBlock
+from inspector.models.idl_blocks import ResidualBlockE, ResidualBottleNeck, SkipConv2d, SkipFC
+from inspector.models.modern_cnns import DenseBlock, Inception, Residual
+from inspector.models.scratch_batchnorm import ScratchBatchNorm
+from inspector.models.sequence import RecurrentClassifier
 
 
 def test_scratch_batchnorm_matches_torch_batchnorm() -> None:

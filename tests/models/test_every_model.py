@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from models import create_model, get_spec, list_models
+from inspector.models import create_model, get_spec, list_models
 
 VOCAB, SEQ_LEN = 20, 12
 

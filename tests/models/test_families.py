@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models import create_model
-from models.families import HiddenBlock, Transition, stage_sizes
+from inspector.models import create_model
+from inspector.models.families import HiddenBlock, Transition, stage_sizes
 
 CASES = [
     ("plain_cnn", act, norm) for act in ("tanh", "relu") for norm in ("none", "batch", "layer")

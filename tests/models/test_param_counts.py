@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models import create_model, get_spec, list_models
+from inspector.models import create_model, get_spec, list_models
 
 
 def conv(i: int, o: int, k: int = 3, bias: bool = True) -> int:

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from inspector.errors import ModelError
-from models import ModelSpec, create_model, get_spec, list_models
+from inspector.models import ModelSpec, create_model, get_spec, list_models
 
 
 def test_list_models_is_sorted_and_covers_the_chapters() -> None:

@@ -9,7 +9,12 @@ import torchvision
 from torch import nn
 
 from inspector.errors import InspectorError
-from probes.effective_rf import default_erf_layer, effective_rf, erf_radius, spatial_layers
+from inspector.probes.effective_rf import (
+    default_erf_layer,
+    effective_rf,
+    erf_radius,
+    spatial_layers,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
-from probes.saturation import activation_bounds, can_die
-from probes.unit_activity import active_units
+from inspector.probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
+from inspector.probes.saturation import activation_bounds, can_die
+from inspector.probes.unit_activity import active_units
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (4, 3, 6, 7)])
@@ -59,7 +59,7 @@ def test_activation_bounds_and_rectifiers():
 
 
 def test_unit_dim_follows_the_producing_layer():
-    from probes.unit_activity import unit_dim
+    from inspector.probes.unit_activity import unit_dim
 
     assert unit_dim(nn.Linear(3, 4), 3) == 2 and unit_dim(nn.Linear(3, 4), 2) == 1
     assert unit_dim(nn.Conv1d(3, 4, 1), 3) == 1 and unit_dim(nn.Conv2d(3, 4, 1), 4) == 1

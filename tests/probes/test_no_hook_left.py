@@ -7,14 +7,14 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError, ModelError
+from inspector.probes.effective_rf import effective_rf, spatial_layers
+from inspector.probes.param_summary import param_summary
+from inspector.probes.receptive_field import receptive_field
+from inspector.probes.rf_sequential import sequential_receptive_field
+from inspector.probes.saliency import compute_saliency, conv_layers_in_order
+from inspector.probes.saliency_trust import parameterised_layers
+from inspector.probes.temporary_hooks import TemporaryHooks
 from inspector.train.forward_check import check_forward
-from probes.effective_rf import effective_rf, spatial_layers
-from probes.param_summary import param_summary
-from probes.receptive_field import receptive_field
-from probes.rf_sequential import sequential_receptive_field
-from probes.saliency import compute_saliency, conv_layers_in_order
-from probes.saliency_trust import parameterised_layers
-from probes.temporary_hooks import TemporaryHooks
 
 
 class SmallCNN(nn.Module):

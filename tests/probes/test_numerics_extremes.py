@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 import inspector
-from probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
-from probes.tensor_summary import (
+from inspector.probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
+from inspector.probes.tensor_summary import (
     SummarySpec,
     TensorSummary,
     batch_histograms,

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from probes.param_summary import param_summary
+from inspector.probes.param_summary import param_summary
 
 torch.set_num_threads(1)
 

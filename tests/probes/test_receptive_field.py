@@ -14,7 +14,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from probes.receptive_field import layer_field, max_receptive_field, receptive_field
+from inspector.probes.receptive_field import layer_field, max_receptive_field, receptive_field
 
 torch.set_num_threads(1)
 
@@ -306,7 +306,7 @@ def test_seed_models_by_hand():
 
 
 def test_sequential_fallback_when_tracking_cannot_run(monkeypatch):
-    from probes import receptive_field as rf_module
+    from inspector.probes import receptive_field as rf_module
 
     def refuse(self, func, types, args=(), kwargs=None):
         raise RuntimeError("this model cannot run under a TorchFunctionMode")

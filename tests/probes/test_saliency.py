@@ -9,7 +9,7 @@ import torchvision
 from torch import nn
 
 from inspector.errors import InspectorError
-from probes.saliency import (
+from inspector.probes.saliency import (
     ALL_METHODS,
     SaliencyConfig,
     compute_saliency,

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from inspector.data import load_data
-from probes.saliency import compute_saliency, prepare_model
-from probes.saliency_trust import (
+from inspector.probes.saliency import compute_saliency, prepare_model
+from inspector.probes.saliency_trust import (
     REFLECTS_MODEL_THRESHOLD,
     cascade_stages,
     mask_scores,

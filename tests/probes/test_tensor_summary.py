@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from probes.bins import ACTIVATION_EDGES, LOG_MAGNITUDE_EDGES, bin_centers, bin_labels, edges_for
-from probes.tensor_summary import (
+from inspector.probes.bins import (
+    ACTIVATION_EDGES,
+    LOG_MAGNITUDE_EDGES,
+    bin_centers,
+    bin_labels,
+    edges_for,
+)
+from inspector.probes.tensor_summary import (
     SummarySpec,
     TensorSummary,
     batch_histograms,

@@ -44,7 +44,7 @@ def test_every_suggestion_parses_and_names_the_root(tmp_path):
 
 
 def test_models_suggested_exist():
-    from models import list_models
+    from inspector.models import list_models
 
     names = set(list_models())
     assert {commands.FIRST_MODEL, commands.NO_BN_MODEL} <= names

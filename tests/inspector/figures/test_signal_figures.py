@@ -12,7 +12,7 @@ from inspector import figures as F
 from inspector.figures.access import thin_index
 from inspector.figures.batchnorm import density
 from inspector.figures.gradients import classify
-from probes.bins import ACTIVATION_BINS, bin_labels, edges_for
+from inspector.probes.bins import ACTIVATION_BINS, bin_labels, edges_for
 
 
 @pytest.mark.parametrize(

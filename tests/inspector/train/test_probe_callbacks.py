@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
+from inspector.probes.saliency import ALL_METHODS, SaliencyConfig
 from inspector.store import RunReader
 from inspector.train import TrainConfig, train
 from inspector.train.erf_callback import ERFCallback
 from inspector.train.saliency_callback import SaliencyCallback
-from probes.saliency import ALL_METHODS, SaliencyConfig
 
 SHAPES = {"n_train": 64, "n_test": 32}
 CHEAP = SaliencyConfig(ig_steps=8, smoothgrad_samples=4)

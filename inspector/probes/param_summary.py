@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from probes.temporary_hooks import TemporaryHooks
+from inspector.probes.temporary_hooks import TemporaryHooks
 
 
 def _first_tensor(obj: Any) -> torch.Tensor | None:

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from probes.saliency import (
+from inspector.probes.saliency import (
     Method,
     SaliencyConfig,
     SelectedOutput,
     attribute_all,
 )
-from probes.temporary_hooks import TemporaryHooks
+from inspector.probes.temporary_hooks import TemporaryHooks
 
 #: Spearman correlation (original vs fully randomized maps) above which a method is flagged.
 REFLECTS_MODEL_THRESHOLD = 0.5

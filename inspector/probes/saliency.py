@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
-from probes.temporary_hooks import TemporaryHooks
+from inspector.probes.temporary_hooks import TemporaryHooks
 
 OutputSelector = int | str | Callable[[Any], torch.Tensor] | None
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from probes.rf_rules import (
+from inspector.probes.rf_rules import (
     ADAPTIVE_OPS,
     AVG_POOL_OPS,
     CONV_OPS,
@@ -45,8 +45,8 @@ from probes.rf_rules import (
     union,
     window_op,
 )
-from probes.rf_sequential import SEQUENTIAL_WARNING, sequential_receptive_field
-from probes.temporary_hooks import TemporaryHooks
+from inspector.probes.rf_sequential import SEQUENTIAL_WARNING, sequential_receptive_field
+from inspector.probes.temporary_hooks import TemporaryHooks
 
 WINDOW_OPS = CONV_OPS | MAX_POOL_OPS | AVG_POOL_OPS | LP_POOL_OPS
 

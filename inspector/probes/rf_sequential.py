@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from probes.rf_rules import Field, as_number, ntuple, spread, window
-from probes.temporary_hooks import TemporaryHooks, leaf_modules
+from inspector.probes.rf_rules import Field, as_number, ntuple, spread, window
+from inspector.probes.temporary_hooks import TemporaryHooks, leaf_modules
 
 SEQUENTIAL_WARNING = (
     "sequential-only fallback: fields composed in module call order; residual and "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.common import check_int, check_positive, hw
+from inspector.models.common import check_int, check_positive, hw
 
 
 def _after_pools(image_size: object, pools: int, name: str) -> int:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
+from inspector.probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
 # Device row per call: shift, scale (< 0: fast row, unshifted), sum(y), ||y||, min, max,

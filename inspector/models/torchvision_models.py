@@ -17,7 +17,7 @@ from typing import Any
 from torch import nn
 
 from inspector.errors import ModelError
-from models.registry import InputKind, ModelSpec
+from inspector.models.registry import InputKind, ModelSpec
 
 
 def _names() -> list[str]:

@@ -3,9 +3,9 @@ depth-study families. ``canonical`` is the chapter's configuration."""
 
 from __future__ import annotations
 
-from models import dlwpt, families, idl_models, sequence
-from models.catalog_d2l import FMNIST
-from models.registry import InputKind, ModelSpec
+from inspector.models import dlwpt, families, idl_models, sequence
+from inspector.models.catalog_d2l import FMNIST
+from inspector.models.registry import InputKind, ModelSpec
 
 IMG, SEQ = InputKind.IMAGE, InputKind.SEQUENCE
 CIFAR2 = {"in_channels": 3, "num_classes": 2, "image_size": 32}

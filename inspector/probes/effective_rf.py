@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from inspector.errors import InspectorError
-from probes.temporary_hooks import TemporaryHooks
+from inspector.probes.temporary_hooks import TemporaryHooks
 
 #: Module types that count as "conv-ish" spatial layers for the default ERF layer.
 SPATIAL_TYPES: tuple[type[nn.Module], ...] = (

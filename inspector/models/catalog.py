@@ -8,6 +8,6 @@ learning cheat sheet. The entries live in ``catalog_d2l`` and ``catalog_idl_dlwp
 
 from __future__ import annotations
 
-from models import catalog_d2l, catalog_idl_dlwpt
+from inspector.models import catalog_d2l, catalog_idl_dlwpt
 
 ENTRIES = (*catalog_d2l.ENTRIES, *catalog_idl_dlwpt.ENTRIES)

@@ -3,9 +3,9 @@ zh ch. 7): softmax regression to DenseNet. ``canonical`` is the chapter's config
 
 from __future__ import annotations
 
-from models import classic_cnns as cc
-from models import modern_cnns
-from models.registry import InputKind, ModelSpec
+from inspector.models import classic_cnns as cc
+from inspector.models import modern_cnns
+from inspector.models.registry import InputKind, ModelSpec
 
 IMG = InputKind.IMAGE
 FMNIST = {"in_channels": 1, "num_classes": 10, "image_size": 28}

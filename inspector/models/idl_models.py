@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from models.common import Act, check_positive, hw, make_act, parse_choice
-from models.idl_blocks import (
+from inspector.models.common import Act, check_positive, hw, make_act, parse_choice
+from inspector.models.idl_blocks import (
     LEAK_RATE,
     ResidualBlockE,
     ResidualBottleNeck,

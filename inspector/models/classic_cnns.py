@@ -13,8 +13,8 @@ from collections import OrderedDict
 
 from torch import nn
 
-from models.common import check_positive, hw, make_act, out_size, scaled
-from models.scratch_batchnorm import ScratchBatchNorm
+from inspector.models.common import check_positive, hw, make_act, out_size, scaled
+from inspector.models.scratch_batchnorm import ScratchBatchNorm
 
 
 def softmax_regression(

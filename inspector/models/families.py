@@ -20,7 +20,7 @@ from enum import StrEnum
 import torch
 from torch import nn
 
-from models.common import check_int, hw, make_act, parse_choice
+from inspector.models.common import check_int, hw, make_act, parse_choice
 
 
 class Norm(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.common import make_act
+from inspector.models.common import make_act
 
 LEAK_RATE = 0.1  # the chapter's leak_rate
 

@@ -103,7 +103,7 @@ def _ensure_loaded() -> None:
     if _CATALOG_LOADED:
         return
     _CATALOG_LOADED = True
-    from models import catalog
+    from inspector.models import catalog
 
     for spec in catalog.ENTRIES:
         if _REGISTRY.get(spec.name) is not spec:
@@ -130,7 +130,7 @@ def _unknown(name: str) -> ModelError:
 def get_spec(name: str) -> ModelSpec:
     """The entry for ``name`` (``tv:<name>`` gives a synthesized torchvision entry)."""
     if name.startswith("tv:"):
-        from models.torchvision_models import tv_spec
+        from inspector.models.torchvision_models import tv_spec
 
         return tv_spec(name[3:])
     _ensure_loaded()
@@ -142,7 +142,7 @@ def get_spec(name: str) -> ModelSpec:
 def create_model(name: str, **kwargs: Any) -> nn.Module:
     """Build registry model ``name``; ``kwargs`` override the chapter's configuration."""
     if name.startswith("tv:"):
-        from models.torchvision_models import create_tv_model
+        from inspector.models.torchvision_models import create_tv_model
 
         return create_tv_model(name[3:], **kwargs)
     spec = get_spec(name)
