@@ -164,7 +164,7 @@ def add_training_args(p: argparse.ArgumentParser, steps_default: int | None = No
         "--every",
         type=schedule_text,
         default=None,
-        help="record every N steps (N, every:N, budget:0.03; default: a 1.5%% overhead budget)",
+        help="record every N steps (N, every:N, budget:0.03; default: steps 0-4 then ~100 steps spread over the run, within 5 s + 1.5%% of its time)",
     )
     g.add_argument(
         "--exact", action="store_true", help="histograms/fractions over every element, not a sample"
