@@ -38,13 +38,7 @@ SEQUENTIAL = "Viridis"
 DIVERGING = "RdBu_r"
 HIST_SCALE = "Magma"
 
-# Gradient-flow highlighting: a layer is "vanishing" when its gradient norm is below
-# VANISH_RATIO x the largest layer's norm at that step (or below VANISH_ABS), "exploding"
-# when above EXPLODE_RATIO x the median layer's norm (or above EXPLODE_ABS, or not finite).
-VANISH_RATIO = 1e-3
-VANISH_ABS = 1e-8
-EXPLODE_RATIO = 1e3
-EXPLODE_ABS = 1e4
+# Gradient-flow highlighting uses the diagnosis' one definition (inspector.diagnosis.gradient_scale).
 
 # At most this many step columns / points are drawn; long runs are thinned evenly.
 MAX_COLUMNS = 400
