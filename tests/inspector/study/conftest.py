@@ -14,13 +14,11 @@ TINY_DATA = {"n_train": 64, "n_test": 32}
 KILLER = f"{Path(__file__).with_name('killer_model.py')}:build"
 
 
-def grid_2x2(**over) -> StudySpec:
-    """depth {1, 2} x skip {none, residual}: a 2x2 grid of tiny CNNs."""
+def tiny_grid(**over) -> StudySpec:
+    """A grid study of tiny, fast cells (6 steps on 64 images, every step recorded);
+    ``over`` names the axes and model and may override any setting."""
     kw = dict(
         kind=StudyKind.GRID,
-        axes={"depth": [1, 2], "skip": ["none", "residual"], "seed": [0]},
-        model="plain_cnn",
-        model_args={"width": 4},
         data_options=TINY_DATA,
         steps=6,
         batch_size=16,
@@ -29,23 +27,20 @@ def grid_2x2(**over) -> StudySpec:
     )
     kw.update(over)
     return StudySpec(**kw)
+
+
+def grid_2x2(**over) -> StudySpec:
+    """depth {1, 2} x skip {none, residual}: a 2x2 grid of tiny CNNs."""
+    axes = {"depth": [1, 2], "skip": ["none", "residual"], "seed": [0]}
+    return tiny_grid(**{"axes": axes, "model": "plain_cnn", "model_args": {"width": 4}, **over})
 
 
 def killer_grid(marker: Path, **over) -> StudySpec:
     """Two cells; the ``doomed`` one kills its worker at step 4 of its first attempt."""
-    kw = dict(
-        kind=StudyKind.GRID,
-        axes={"doomed": [False, True], "seed": [0]},
-        model=KILLER,
-        model_args={"marker": str(marker)},
-        data_options=TINY_DATA,
-        steps=6,
-        batch_size=16,
-        every=1,
-        device="cpu",
+    axes = {"doomed": [False, True], "seed": [0]}
+    return tiny_grid(
+        **{"axes": axes, "model": KILLER, "model_args": {"marker": str(marker)}, **over}
     )
-    kw.update(over)
-    return StudySpec(**kw)
 
 
 class EventLog:
