@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +57,9 @@ class Diagnosis:
         return format_diagnosis(self)
 
 
+_UNKNOWN_FLOW = "gradient flow: unknown (fewer than two layers with recorded gradients)"
+
+
 def _verdict(view: RunView, findings: list[Finding]) -> str:
     nonfinite = [f for f in findings if f.rule == RuleId.NONFINITE_VALUES]
     if nonfinite:
@@ -67,9 +69,9 @@ def _verdict(view: RunView, findings: list[Finding]) -> str:
     p = view.gradient_profile
     vanishing = [f for f in findings if f.rule == RuleId.VANISHING_GRADIENTS]
     if p is None and not vanishing:
-        return "gradient flow: unknown (fewer than two layers with recorded gradients)"
+        return _UNKNOWN_FLOW
     if vanishing:
-        if "ratio" in vanishing[0].evidence:
+        if p is not None and "ratio" in vanishing[0].evidence:
             cause = (
                 " (saturation)"
                 if view.saturated
@@ -98,9 +100,10 @@ def _verdict(view: RunView, findings: list[Finding]) -> str:
     dead = [f for f in findings if f.rule == RuleId.DEAD_UNITS and f.severity == Severity.ERROR]
     if dead:
         return f"gradient flow: blocked by dead ReLU layer(s) {', '.join(dead[0].layers[:3])}"
-    ratio = p.ratio if p is not None else math.nan
+    if p is None:
+        return _UNKNOWN_FLOW
     return (
-        f"gradient flow: healthy (first/last layer gradient ratio {sci(ratio)} over "
+        f"gradient flow: healthy (first/last layer gradient ratio {sci(p.ratio)} over "
         f"{len(p.layers)} layers)"
     )
 

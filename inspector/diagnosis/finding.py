@@ -149,8 +149,8 @@ def layer_list(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
     return f"{', '.join(names[:limit])} and {len(names) - limit} more"
 
 
-def sci(x: float) -> str:
-    """Compact number for messages: 1.2e-05, 0.034, 12.3."""
+def sci(x: float | None) -> str:
+    """Compact number for messages: 1.2e-05, 0.034, 12.3 ("None" for a missing value)."""
     if x is None or not math.isfinite(x):
         return str(x)
     if x == 0:

@@ -129,7 +129,7 @@ class Thresholds:
             raise InspectorError(
                 f"unknown threshold(s) {', '.join(unknown)}; choose from {', '.join(known)}"
             )
-        values = {}
+        values: dict[str, Any] = {}
         for k, v in overrides.items():
             try:
                 values[k] = int(v) if known[k] in ("int", int) else float(v)

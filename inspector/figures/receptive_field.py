@@ -123,8 +123,8 @@ def erf_maps(reader, layer: str | None = None) -> go.Figure | None:
     if not layers:
         return None
     layer = layer if layer in layers else layers[-1]
-    found = [(p, latest_array(reader, f"erf/{layer}/{p}")) for p in PHASES]
-    found = [(p, a[1]) for p, a in found if a is not None]
+    stored = [(p, latest_array(reader, f"erf/{layer}/{p}")) for p in PHASES]
+    found = [(p, got[1]) for p, got in stored if got is not None]
     if not found:
         return None
     fig = make_subplots(
@@ -134,8 +134,8 @@ def erf_maps(reader, layer: str | None = None) -> go.Figure | None:
         subplot_titles=[f"{p} (ERF)" for p, _ in found],
     )
     zmax = max(float(np.nanmax(m)) for _, m in found) or 1.0
-    for c, (phase, erf) in enumerate(found, start=1):
-        erf = np.asarray(erf, dtype=float)
+    for c, (phase, raw) in enumerate(found, start=1):
+        erf = np.asarray(raw, dtype=float)
         fig.add_trace(
             go.Heatmap(
                 z=erf,

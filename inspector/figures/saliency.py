@@ -37,7 +37,9 @@ def saliency_grid(reader, max_images: int = 4) -> go.Figure | None:
     """Rows: probe images (label -> prediction); columns: the input, then each method's map
     over the greyscale image. Object masks (shapes data) are outlined on the input."""
     images = latest_array(reader, "saliency/images")
-    methods = saliency_methods(reader)
+    stored = {m: latest_array(reader, f"saliency/{m}") for m in saliency_methods(reader)}
+    maps = {m: np.asarray(got[1]) for m, got in stored.items() if got is not None}
+    methods = list(maps)
     if images is None or not methods:
         return None
     step, imgs = images
@@ -52,7 +54,6 @@ def saliency_grid(reader, max_images: int = 4) -> go.Figure | None:
             return "?"
         return str(names[i]) if 0 <= i < len(names) else str(i)
 
-    maps = {m: np.asarray(latest_array(reader, f"saliency/{m}")[1]) for m in methods}
     blank = blank_methods(reader)
     n, cols = len(imgs), len(methods) + 1
     fig = make_subplots(

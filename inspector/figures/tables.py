@@ -92,7 +92,7 @@ def findings_rows(reader) -> list[dict]:
 
 def run_rows(summaries: list[Any]) -> list[dict]:
     """One row per run (RunSummary objects or their dicts), newest first."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in summaries:
         d = s if isinstance(s, dict) else s.to_dict()
         rows.append(

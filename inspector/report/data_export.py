@@ -101,13 +101,13 @@ def csv_rows(readers: list[RunReader], study: Any | None = None):
                         role = roles.get(layer, "module")
                         yield [run, role, layer, stat, int(step), _num(value), ""]
         for f in run_data.findings(reader)[1]:
-            steps = f.get("steps") or [""]
+            finding_steps = f.get("steps") or [""]
             yield [
                 run,
                 "finding",
                 ";".join(map(str, f.get("layers") or [])),
                 f.get("rule"),
-                steps[0],
+                finding_steps[0],
                 "",
                 f.get("severity"),
             ]

@@ -111,7 +111,7 @@ def build_html_report(
             nav = [(b.id, b.title) for b in blocks if isinstance(b, Section)]
         if inputs.study is None:  # a study's cells are compared, not each shown in full
             for reader in readers:
-                if len(readers) > 1:
+                if nav is not None:  # several runs: each gets a heading and a nav entry
                     anchor = html.escape(f"run-{reader.id}")
                     blocks.append(
                         f'<h2 class="run-title" id="{anchor}">Run {html.escape(reader.id)}</h2>'

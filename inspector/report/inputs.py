@@ -10,6 +10,7 @@ from typing import Any
 
 from inspector.errors import InspectorError
 from inspector.store import RunReader, open_run
+from inspector.study.store import Study, load_study
 
 RunRef = str | os.PathLike | RunReader
 
@@ -19,7 +20,7 @@ class ReportInputs:
     """The readers a report draws from; closes the ones it opened itself."""
 
     readers: list[RunReader]
-    study: Any | None = None
+    study: Study | None = None
     missing: list[str] = field(default_factory=list)  # study cells whose run is gone
     _stack: ExitStack = field(default_factory=ExitStack)
 
@@ -33,12 +34,10 @@ class ReportInputs:
         self.close()
 
 
-def load_study_any(study: Any, root: str | os.PathLike | None = None) -> Any:
+def load_study_any(study: Any, root: str | os.PathLike | None = None) -> Study:
     """A Study object as is; an id or a path through ``inspector.study.store.load_study``."""
-    if hasattr(study, "cells"):
+    if isinstance(study, Study):
         return study
-    from inspector.study.store import load_study
-
     return load_study(str(study), root)
 
 
@@ -62,7 +61,7 @@ def open_inputs(
         if study is not None:
             inputs.study = load_study_any(study, root)
             if not runs:
-                _open_study_runs(inputs, root)
+                _open_study_runs(inputs, inputs.study, root)
     except BaseException:
         inputs.close()
         raise
@@ -74,12 +73,12 @@ def open_inputs(
     return inputs
 
 
-def _open_study_runs(inputs: ReportInputs, root: str | os.PathLike | None) -> None:
+def _open_study_runs(inputs: ReportInputs, study: Study, root: str | os.PathLike | None) -> None:
     """The study's cell runs, in cell order; cells without a readable run are noted."""
     from inspector.errors import StoreError
 
-    root = root if root is not None else _study_runs_root(inputs.study)
-    for cell in inputs.study.cells:
+    root = root if root is not None else _study_runs_root(study)
+    for cell in study.cells:
         run_id = cell.get("run_id")
         if not run_id:
             inputs.missing.append(_cell_label(cell))
@@ -90,7 +89,7 @@ def _open_study_runs(inputs: ReportInputs, root: str | os.PathLike | None) -> No
             inputs.missing.append(str(run_id))
 
 
-def _study_runs_root(study: Any) -> Path | None:
+def _study_runs_root(study: Study) -> Path | None:
     """``<root>/_studies/<id>/study.json`` -> ``<root>``: a study's runs sit beside it."""
     path = getattr(study, "path", None)
     if not path:

@@ -13,19 +13,12 @@ import numpy as np
 
 from inspector.store import RunReader
 from inspector.store.records import FINDINGS
+from inspector.store.stats import Showcase, showcase
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 # Per-layer stats shown in the compact layer tables (HTML fallback and Markdown).
-LAYER_TABLE_STATS = [
-    "act_std",
-    "act_sat_frac",
-    "dead_frac",
-    "grad_norm",
-    "w_norm",
-    "g_norm",
-    "update_ratio",
-]
+LAYER_TABLE_STATS = showcase(Showcase.LAYER_TABLE)
 
 
 def clean(value: Any) -> Any:
@@ -40,8 +33,9 @@ def clean(value: Any) -> Any:
 def metadata_pairs(reader: RunReader) -> list[tuple[str, Any]]:
     """(label, value) rows describing a run: model, data, hparams, device, versions, status."""
     meta = reader.meta
-    model = meta.get("model") if isinstance(meta.get("model"), dict) else {}
-    data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
+    model_meta, data_meta = meta.get("model"), meta.get("data")
+    model = model_meta if isinstance(model_meta, dict) else {}
+    data = data_meta if isinstance(data_meta, dict) else {}
     steps = reader.steps(recorded_only=False)
     pairs: list[tuple[str, Any]] = [
         ("run", reader.id),

@@ -13,13 +13,16 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.errors import InspectorError
 from inspector.store import RunReader, sanitize_name
 from inspector.study.grid import MODEL_AXIS, SEED_AXIS, StudyKind, study_id
 from inspector.study.metrics import run_metrics
 from inspector.study.store import CellStatus
+
+if TYPE_CHECKING:
+    from inspector.train import OptimizerName
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def run_cell(task: CellTask, callbacks: Sequence[Any] = ()) -> CellResult:
         train_config = TrainConfig(
             steps=spec.steps,
             batch_size=spec.batch_size,
-            optimizer=spec.optimizer,
+            optimizer=_optimizer(spec.optimizer),
             lr=spec.lr,
             momentum=spec.momentum,
             device=task.device or spec.device,
@@ -150,6 +153,17 @@ def run_cell(task: CellTask, callbacks: Sequence[Any] = ()) -> CellResult:
         )
         run_id = run_dir.name if run_dir.exists() else None
         return CellResult(config, run_id, CellStatus.FAILED, None, message.strip())
+
+
+def _optimizer(name: str) -> OptimizerName:
+    """The study's optimizer name as TrainConfig's enum; a clear error for an unknown one."""
+    from inspector.train import OptimizerName
+
+    try:
+        return OptimizerName(name.lower())
+    except ValueError:
+        choices = ", ".join(o.value for o in OptimizerName)
+        raise InspectorError(f"unknown optimizer {name!r}; choose {choices}") from None
 
 
 def worker_init() -> None:

@@ -29,7 +29,7 @@ def dead_units(view: RunView) -> list[Finding]:
             window_steps = steps
     if not shares:
         return []
-    worst = max(shares, key=shares.get)
+    worst = max(shares, key=lambda n: shares[n])
     severity = Severity.ERROR if shares[worst] >= th.dead_error else Severity.WARNING
     frac = view.series("dead_frac", role="module")
     med = {

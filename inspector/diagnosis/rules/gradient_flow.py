@@ -91,7 +91,7 @@ def vanishing_gradients(view: RunView) -> list[Finding]:
     p = view.gradient_profile
     findings = []
     level = view.vanishing_level
-    if level is not None:
+    if level is not None and p is not None:  # a vanishing level implies a profile
         last_ref = p.last_norm
         with np.errstate(all="ignore"):
             rel = p.median_norms / last_ref

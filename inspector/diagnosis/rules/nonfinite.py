@@ -47,7 +47,6 @@ def amp_skipped_steps(view: RunView) -> set[int]:
 
 
 def nonfinite_values(view: RunView) -> list[Finding]:
-    first_step: int | None = None
     hits: list[tuple[int, int, str, str]] = []  # (step, layer order, layer, what)
     order = {name: i for i, name in enumerate(m.name for m in view.modules)}
     order.update({p.name: len(order) + i for i, p in enumerate(view.params)})
@@ -67,10 +66,10 @@ def nonfinite_values(view: RunView) -> list[Finding]:
     bad_loss = loss_steps[~np.isfinite(loss)] if loss.size else np.zeros(0, np.int64)
     if not hits and bad_loss.size == 0:
         return []
-    if hits:
-        first_step = min(h[0] for h in hits)
-    if bad_loss.size and (first_step is None or int(bad_loss[0]) < first_step):
-        first_step = int(bad_loss[0])
+    starts = [h[0] for h in hits]
+    if bad_loss.size:
+        starts.append(int(bad_loss[0]))
+    first_step = min(starts)
     at_first = _source_first([h for h in hits if h[0] == first_step])
     if at_first:
         _, _, layer, what = at_first[0]

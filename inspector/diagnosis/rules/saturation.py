@@ -29,7 +29,7 @@ def saturation(view: RunView) -> list[Finding]:
     rows = [s.layers.index(n) for n in sat]
     hit = (np.nan_to_num(s.values[rows], nan=0.0) >= view.th.saturation_frac).any(axis=0)
     linked = view.vanishing
-    worst = max(sat, key=sat.get)
+    worst = max(sat, key=lambda n: sat[n])
     link = (
         " This is why gradients vanish in this run (see the vanishing-gradient finding): "
         "saturated units pass almost no gradient back."
