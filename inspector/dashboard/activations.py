@@ -6,9 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.dashboard import data, state
+from inspector.store.stats import Showcase, absent_note, short_title, showcase
 
 KINDS = {"act": "outputs", "grad": "output gradients", "norm_in": "inputs of norm layers"}
-FRACTIONS = {"act_sat_frac": "saturated", "dead_frac": "dead units", "act_zero_frac": "exact zeros"}
+FRACTIONS = showcase(Showcase.FRACTIONS)
 
 
 def render() -> None:
@@ -42,19 +43,11 @@ def render() -> None:
 
     state.live(ctx, charts)
     st.subheader("Fractions over time, every layer")
-    tabs = st.tabs(list(FRACTIONS.values()))
+    tabs = st.tabs([short_title(stat) for stat in FRACTIONS])
     for tab, stat in zip(tabs, FRACTIONS):
         with tab:
             state.show(
                 data.figure("activation_fractions", ctx.path, stat),
-                _missing(stat),
+                absent_note(stat),
                 key=f"frac_{stat}",
             )
-
-
-def _missing(stat: str) -> str:
-    if stat == "act_sat_frac":
-        return "No bounded activations (tanh, sigmoid, hardtanh...) in this run: nothing saturates."
-    if stat == "dead_frac":
-        return "No ReLU layers in this run: no dead-unit fractions."
-    return f"`{stat}` was not recorded for this run."

@@ -7,20 +7,11 @@ import streamlit as st
 
 from inspector.dashboard import data, state
 from inspector.figures.lines import XAxis
-from inspector.store.stats import STATS
+from inspector.store.stats import STATS, Showcase, showcase
 from inspector.store.stats import title as stat_title
 
-PREFERRED = [
-    "loss",
-    "accuracy",
-    "test_accuracy",
-    "grad_norm",
-    "g_norm",
-    "act_std",
-    "act_sat_frac",
-    "dead_frac",
-    "update_ratio",
-]
+# offered first: the training scalars, then the catalogue's headline statistics
+PREFERRED = ["loss", "accuracy", "test_accuracy", *showcase(Showcase.COMPARE)]
 
 
 def _signal_label(name: str) -> str:

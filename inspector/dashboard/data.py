@@ -7,7 +7,7 @@ charts refresh as it writes and a finished run's charts are computed once.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,7 @@ from inspector.figures.saliency import blank_methods, saliency_methods, saliency
 from inspector.figures.tables import architecture_totals, findings
 from inspector.store import RunReader, list_runs, runs_root
 from inspector.store.schema import DB_NAME
-
-try:  # helper H's study store; a tiny reader of study.json files stands in without it
-    from inspector.study.store import list_studies as _list_studies
-except ImportError:  # pragma: no cover - only in checkouts without inspector.study
-    _list_studies = None
+from inspector.study.store import list_studies
 
 
 def root() -> Path:
@@ -70,7 +66,7 @@ def status(path: str | Path) -> str:
         return "unreadable"
 
 
-HELPERS = {
+HELPERS: dict[str, Callable[..., Any]] = {
     "kernel_layers": kernel_layers,
     "kernel_steps": kernel_steps,
     "erf_layers": erf_layers,
@@ -149,14 +145,5 @@ def studies(root_dir: str) -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _studies(root_dir: str, stamps: tuple) -> list[dict]:
-    if _list_studies is not None:
-        return [{**s.to_dict(), "path": str(s.path)} for s in _list_studies(root_dir)]
-    out = []
-    for path, _ in stamps:  # fallback: RECORDS.md "Studies" read directly
-        try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(doc, dict) and {"id", "kind", "axes", "cells"} <= set(doc):
-            out.append({**doc, "path": path})
-    return out
+    """``stamps`` (study files and their mtimes) is only part of the cache key."""
+    return [{**s.to_dict(), "path": str(s.path)} for s in list_studies(root_dir)]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.dashboard import data, state
+from inspector.store.stats import Showcase, showcase
 from inspector.store.stats import title as stat_title
 
 KINDS = {"activation gradients ‖dL/da‖": "act", "parameter gradients ‖∂L/∂w‖": "param"}
-HEATMAP_STATS = {
-    name: stat_title(name) for name in ("grad_norm", "g_norm", "update_ratio", "w_norm", "act_norm")
-}
+HEATMAP_STATS = showcase(Showcase.GRADIENT_HEATMAP)
 
 
 def render() -> None:
@@ -42,7 +41,7 @@ def render() -> None:
 
     state.live(ctx, bars)
     st.subheader("Over time")
-    stat = st.selectbox("Statistic", list(HEATMAP_STATS), format_func=HEATMAP_STATS.get)
+    stat = st.selectbox("Statistic", HEATMAP_STATS, format_func=stat_title)
     state.show(
         data.figure("gradient_heatmap", ctx.path, stat),
         f"`{stat}` was not recorded for this run.",

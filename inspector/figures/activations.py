@@ -24,10 +24,6 @@ from inspector.store.reader import HIST_SCALE as KIND_SCALE
 from inspector.store.stats import histogram_title
 from inspector.store.stats import title as stat_title
 
-FRACTION_TITLES = {
-    name: stat_title(name).capitalize()
-    for name in ("act_sat_frac", "dead_frac", "act_zero_frac", "grad_zero_frac")
-}
 KIND_TITLES = {
     kind: f"{histogram_title(kind)}s" for kind in ("act", "norm_in", "grad", "param_grad")
 }
@@ -103,7 +99,7 @@ def activation_fractions(reader, stat: str = "act_sat_frac") -> go.Figure | None
     if not series.layers or np.isnan(series.values).all():
         return None
     labels = short_names(series.layers)
-    title = FRACTION_TITLES.get(stat, stat)
+    title = stat_title(stat).capitalize()
     if len(series.layers) <= LINES_UP_TO:
         fig = go.Figure()
         for i, (name, label) in enumerate(zip(series.layers, labels)):

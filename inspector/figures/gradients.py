@@ -32,8 +32,6 @@ from inspector.figures.theme import (
 )
 from inspector.store.records import FINDINGS
 
-GRAD_STAT = {"act": "grad_norm", "param": "g_norm"}
-
 
 def classify(values: np.ndarray) -> list[str]:
     """'ok' | 'vanishing' | 'exploding' | 'missing' for each layer's gradient norm.
@@ -56,15 +54,22 @@ def flagged_layers(reader) -> dict[str, str]:
     return out
 
 
+def _grad_stat(kind: str) -> str:
+    """The norm statistic a gradient kind is drawn from."""
+    if kind == "act":
+        return "grad_norm"  # dLoss/d(layer output)
+    if kind == "param":
+        return "g_norm"  # each parameter's .grad
+    raise ValueError(f"kind must be 'act' or 'param', not {kind!r}")
+
+
 def gradient_norms_by_layer(reader, step: int | None = None, kind: str = "act") -> go.Figure | None:
     """The classic gradient-flow chart: one bar per layer at ``step`` (latest when None).
 
     ``kind='act'``: norm of dLoss/d(layer output); ``kind='param'``: norm of each
     parameter's .grad. Log y axis; vanishing/exploding layers coloured.
     """
-    stat = GRAD_STAT.get(kind)
-    if stat is None:
-        raise ValueError(f"kind must be 'act' or 'param', not {kind!r}")
+    stat = _grad_stat(kind)
     chosen = nearest_step(reader.steps(), step)
     if chosen is None:
         return None

@@ -10,8 +10,9 @@ from inspector.report.inputs import run_label
 from inspector.report.study_table import study_grid_rows
 from inspector.store import RunReader
 from inspector.store.catalog import summarize_run
+from inspector.store.stats import Showcase, showcase
 
-COMPARE_STATS = ["loss", "accuracy", "test_accuracy", "grad_norm", "act_std"]
+COMPARE_STATS = ["loss", "accuracy", "test_accuracy", *showcase(Showcase.REPORT_COMPARE)]
 
 
 def comparison(readers: list[RunReader]) -> Section:

@@ -22,6 +22,7 @@ from inspector.report.html_parts import (
 )
 from inspector.store import RunReader
 from inspector.store.records import ARCHITECTURE, RECEPTIVE_FIELD, SALIENCY
+from inspector.store.stats import Showcase, absent_note, showcase
 
 MAX_LAYER_CHARTS = 4  # per-layer charts per section (first, last and evenly in between)
 
@@ -138,22 +139,8 @@ def activations(reader: RunReader) -> Section:
         s.add(heading(f"Layer {layer}", 3))
         s.add(draw(figs.activation_histogram_heatmap, reader, layer, kind="act"))
         s.add(draw(figs.activation_moments, reader, layer))
-    s.add(
-        draw(
-            figs.activation_fractions,
-            reader,
-            stat="act_sat_frac",
-            missing="No saturating (bounded) activations in this run.",
-        )
-    )
-    s.add(
-        draw(
-            figs.activation_fractions,
-            reader,
-            stat="dead_frac",
-            missing="No ReLU dead-unit statistics in this run.",
-        )
-    )
+    for stat in showcase(Showcase.FRACTIONS):  # the dashboard's activations page shows the same
+        s.add(draw(figs.activation_fractions, reader, stat=stat, missing=absent_note(stat)))
     return s
 
 

@@ -11,7 +11,7 @@ it in a figure; the reader, exports, compare view and docs test pick it up by na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -26,6 +26,17 @@ class Role(StrEnum):
     PARAMETER = "parameter"  # weights, their updates and gradients
 
 
+class Showcase(StrEnum):
+    """Curated selections of statistics the views offer: named here, so no view lists
+    statistic names itself and a new statistic joins a selection by its spec alone."""
+
+    COMPARE = "compare"  # offered first when comparing runs (dashboard Compare)
+    REPORT_COMPARE = "report_compare"  # drawn in a multi-run report's comparison section
+    LAYER_TABLE = "layer_table"  # columns of the compact per-layer table (Markdown report)
+    GRADIENT_HEATMAP = "gradient_heatmap"  # layer x step heatmap on the gradient-flow page
+    FRACTIONS = "fractions"  # "stopped learning" shares over time (activations page, report)
+
+
 @dataclass(frozen=True)
 class StatSpec:
     """One statistic: its stored name and how to present it."""
@@ -36,6 +47,10 @@ class StatSpec:
     unit: str = ""  # "" = same unit as the tensor's values; "fraction", "count", "ratio"
     log_axis: bool = False  # spans decades: draw on a log axis / log colour scale
     fraction: bool = False  # in [0, 1]
+    shown: frozenset[Showcase] = frozenset()  # curated selections it belongs to
+    rank: int = 100  # order inside those selections (lower first)
+    short: str = ""  # short label (a tab's name); the title when empty
+    absent: str = ""  # why a run may lack it, for the view that finds none
 
     @property
     def label(self) -> str:
@@ -78,13 +93,35 @@ def summary_stat_names(prefix: str, with_saturation: bool = False) -> list[str]:
     return names + ([f"{prefix}_sat_frac"] if with_saturation else [])
 
 
+_SHOWN_MOMENTS: dict[str, dict] = {  # the summary statistics that curated selections offer
+    "grad_norm": {
+        "shown": frozenset(
+            {
+                Showcase.COMPARE,
+                Showcase.REPORT_COMPARE,
+                Showcase.LAYER_TABLE,
+                Showcase.GRADIENT_HEATMAP,
+            }
+        ),
+        "rank": 1,
+    },
+    "act_std": {
+        "shown": frozenset({Showcase.COMPARE, Showcase.REPORT_COMPARE, Showcase.LAYER_TABLE}),
+        "rank": 3,
+    },
+    "act_zero_frac": {"shown": frozenset({Showcase.FRACTIONS}), "rank": 6, "short": "exact zeros"},
+    "act_norm": {"shown": frozenset({Showcase.GRADIENT_HEATMAP}), "rank": 9},
+}
+
+
 def _moment_specs() -> list[StatSpec]:
     specs = []
     for prefix, role in PREFIX_ROLE.items():
         noun = PREFIX_NOUN[prefix]
         for suffix, (title, unit, log, fraction) in MOMENTS.items():
             name = f"{prefix}_{suffix}"
-            specs.append(StatSpec(name, role, f"{noun} {title}", unit, log, fraction))
+            spec = StatSpec(name, role, f"{noun} {title}", unit, log, fraction)
+            specs.append(replace(spec, **_SHOWN_MOMENTS.get(name, {})))
     return specs
 
 
@@ -95,6 +132,11 @@ _OTHERS = [
         "saturated share (within 1% of the range from an asymptote)",
         "fraction",
         fraction=True,
+        shown=frozenset({Showcase.COMPARE, Showcase.LAYER_TABLE, Showcase.FRACTIONS}),
+        rank=4,
+        short="saturated",
+        absent="No bounded activations (tanh, sigmoid, hardtanh...) in this run: nothing "
+        "saturates.",
     ),
     StatSpec("calls", Role.MODULE, "forward calls per step", "count"),
     StatSpec(
@@ -103,6 +145,10 @@ _OTHERS = [
         "dead units (no non-zero output in the batch)",
         "fraction",
         fraction=True,
+        shown=frozenset({Showcase.COMPARE, Showcase.LAYER_TABLE, Showcase.FRACTIONS}),
+        rank=5,
+        short="dead units",
+        absent="No ReLU layers in this run: no dead-unit fractions.",
     ),
     StatSpec(
         "bn_mean_gap", Role.BATCHNORM, "batch vs running mean gap", "running std", log_axis=True
@@ -112,15 +158,31 @@ _OTHERS = [
     ),
     StatSpec("bn_batch_size", Role.BATCHNORM, "BatchNorm batch size", "count"),
     StatSpec("bn_count_per_channel", Role.BATCHNORM, "values per channel", "count"),
-    StatSpec("w_norm", Role.PARAMETER, "weight L2 norm", log_axis=True),
+    StatSpec(
+        "w_norm",
+        Role.PARAMETER,
+        "weight L2 norm",
+        log_axis=True,
+        shown=frozenset({Showcase.LAYER_TABLE, Showcase.GRADIENT_HEATMAP}),
+        rank=8,
+    ),
     StatSpec(
         "update_ratio",
         Role.PARAMETER,
         "update / weight ratio ||dw|| / ||w||",
         "ratio",
         log_axis=True,
+        shown=frozenset({Showcase.COMPARE, Showcase.LAYER_TABLE, Showcase.GRADIENT_HEATMAP}),
+        rank=7,
     ),
-    StatSpec("g_norm", Role.PARAMETER, "parameter gradient L2 norm", log_axis=True),
+    StatSpec(
+        "g_norm",
+        Role.PARAMETER,
+        "parameter gradient L2 norm",
+        log_axis=True,
+        shown=frozenset({Showcase.COMPARE, Showcase.LAYER_TABLE, Showcase.GRADIENT_HEATMAP}),
+        rank=2,
+    ),
     StatSpec("g_nan", Role.PARAMETER, "parameter gradient NaN elements", "count"),
     StatSpec("g_inf", Role.PARAMETER, "parameter gradient Inf elements", "count"),
 ]
@@ -148,6 +210,24 @@ def stat_spec(name: str) -> StatSpec:
 
 def title(name: str) -> str:
     return stat_spec(name).title
+
+
+def short_title(name: str) -> str:
+    spec = stat_spec(name)
+    return spec.short or spec.title
+
+
+def absent_note(name: str) -> str:
+    """What a view says when a run has none of ``name``."""
+    spec = stat_spec(name)
+    return spec.absent or f"No {spec.title} recorded for this run."
+
+
+def showcase(which: Showcase) -> list[str]:
+    """The statistics of one curated selection, in their rank order."""
+    order = {name: i for i, name in enumerate(STATS)}
+    chosen = [s for s in STATS.values() if which in s.shown]
+    return [s.name for s in sorted(chosen, key=lambda s: (s.rank, order[s.name]))]
 
 
 def log_axis(name: str) -> bool:
