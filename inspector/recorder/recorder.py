@@ -21,7 +21,7 @@ from torch import nn
 from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
-from inspector.probes.batchnorm_gap import batchnorm_gap
+from inspector.probes.batchnorm_gap import batchnorm_gap, gap_from_graph
 from inspector.probes.saturation import activation_bounds, can_die
 from inspector.probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
 from inspector.probes.unit_activity import active_units, unit_dim
@@ -204,7 +204,10 @@ class Recorder:
                 buf.accumulate((name, "norm_in"), in_summ)
                 running = buf.bn_running.pop(name, None)
                 if running is not None and inp.dim() >= 2:
-                    buf.tensors[(name, "bn_gap")] = batchnorm_gap(inp, *running, module.eps)
+                    gap = gap_from_graph(out, *running, module.eps)
+                    if gap is None:
+                        gap = batchnorm_gap(inp, *running, module.eps)
+                    buf.tensors[(name, "bn_gap")] = gap
                     per_channel = inp.numel() // inp.shape[1]
                     buf.host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
                     buf.host_stats.append((name, "bn_count_per_channel", float(per_channel)))
