@@ -1,5 +1,5 @@
-"""A fixture runs root for the dashboard tests: a full run, a bare one, one without BN,
-a study over them, and a run still 'running' (its writer is this test process)."""
+"""A fixture runs root for the dashboard tests: a private copy of the shared real runs
+(tests/support/real_runs.py: full, bare, nobn and a study) plus a run still 'running'."""
 
 from __future__ import annotations
 
@@ -9,42 +9,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-
 _spec = importlib.util.spec_from_file_location(
-    "inspector_fixture_runs", REPO / "tests/inspector/figures/fixture_runs.py"
+    "real_runs", Path(__file__).parents[2] / "support/real_runs.py"
 )
-fixture_runs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture_runs)
+real_runs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(real_runs)
 
 
 def write_live_run(root: Path) -> None:
-    """A run whose status stays 'running' while this process lives (live refresh path)."""
-    from inspector.store import RunWriter
-
-    writer = RunWriter.create(
-        "live", root=root, meta={"model": {"name": "live"}, "data": {"name": "synthetic"}}
+    """A run whose status stays 'running' while this process lives (live refresh path).
+    Synthetic: a real run that is still recording would need a training thread per session."""
+    grad_norm = np.array([[10.0 ** (i - 3)] * 5 for i in range(3)])
+    real_runs.synthetic_run(
+        root,
+        "live",
+        stats={"grad_norm": grad_norm},
+        layer_types=["Tanh"] * 3,
+        loss=np.exp(-np.arange(5.0)),
+        finish=False,
     )
-    ids = writer.register_layers(
-        [
-            {"name": f"l{i}", "role": "module", "type": "Tanh", "position": i, "info": {}}
-            for i in range(3)
-        ]
-    )
-    for step in range(5):
-        writer.write_step(
-            step,
-            1000.0 + step,
-            0.01,
-            True,
-            stats=[("grad_norm", ids[f"l{i}"], 10.0 ** (i - 3)) for i in range(3)],
-            scalars=[("loss", step, float(np.exp(-step)))],
-        )
-    writer.close()  # status stays 'running'; the pid is this (alive) process
 
 
 @pytest.fixture(scope="session")
 def dashboard_root(tmp_path_factory) -> Path:
-    root = fixture_runs.fixture_root(tmp_path_factory.mktemp("dashboard-runs"))
+    root = real_runs.copied_root(tmp_path_factory, "dashboard-runs")
     write_live_run(root)
     return root

@@ -29,7 +29,7 @@ CHARTS = {
     "compare": 1,
     "study": 2,
     "gradient_flow": 2,
-    "activations": 5,
+    "activations": 4,  # a layer's histogram and moments; saturation and zero fractions
     "batchnorm": 3,
     "kernels": 1,
     "saliency": 2,
@@ -66,11 +66,38 @@ def test_every_view_draws_the_full_run(dashboard_root, monkeypatch):
         assert not at.error, (view, [e.value for e in at.error])
 
 
+def test_activation_fractions_draw_every_fraction_some_real_run_records(
+    dashboard_root, monkeypatch
+):
+    """A tab per fraction; each run draws those its layers record (tanh saturates, ReLU dies)."""
+    from inspector.dashboard.activations import FRACTIONS
+    from inspector.store import open_run
+
+    covered = set()
+    for run in ("full", "nobn"):
+        with open_run(dashboard_root / run) as reader:
+            recorded = [s for s in FRACTIONS if s in reader.stat_names()]
+        at = visit(app(dashboard_root, monkeypatch, run=run), "activations")
+        assert charts(at) == 2 + len(recorded), run
+        covered.update(recorded)
+    assert covered == set(FRACTIONS)
+
+
 def test_overview_lists_findings_worst_first_with_links(dashboard_root, monkeypatch):
+    from inspector.store import open_run
+    from inspector.store.records import FINDINGS
+    from inspector.text_safety import escape_markdown
+
+    with open_run(dashboard_root / "full") as reader:
+        stored = reader.record(*FINDINGS)["findings"]
+    rank = {"error": 0, "warning": 1, "info": 2}
+    ordered = sorted(stored, key=lambda f: rank[f["severity"]])
+    titles = [escape_markdown(f["title"]) for f in ordered]  # as the overview writes them
+    assert len({f["severity"] for f in stored}) >= 2
     at = visit(app(dashboard_root, monkeypatch, run="full"), "overview")
     text = " ".join(m.value for m in at.markdown)
-    assert text.index("vanishing gradients") < text.index("tanh layer saturates")
-    assert text.index("tanh layer saturates") < text.index("small model")
+    places = [text.index(title) for title in titles]
+    assert places == sorted(places), titles
     assert "Verdict" in text
     assert len(at.dataframe) == 1  # the architecture table
 

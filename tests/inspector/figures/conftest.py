@@ -1,4 +1,5 @@
-"""Shared fixture runs for the figure tests (built once per session)."""
+"""Fixture runs for the figure tests: the shared root of real runs (tests/support/real_runs.py,
+built once per session) and a factory for synthetic runs with dictated statistics."""
 
 from __future__ import annotations
 
@@ -8,22 +9,22 @@ from pathlib import Path
 import pytest
 
 _spec = importlib.util.spec_from_file_location(
-    "inspector_fixture_runs", Path(__file__).with_name("fixture_runs.py")
+    "real_runs", Path(__file__).parents[2] / "support/real_runs.py"
 )
-fixture_runs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fixture_runs)
+real_runs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(real_runs)
 
 
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory) -> Path:
-    return fixture_runs.fixture_root(tmp_path_factory.mktemp("figure-runs"))
+    return real_runs.shared_root(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def full(runs_root):
     from inspector.store import open_run
 
-    with open_run(runs_root / "full") as reader:
+    with open_run(runs_root / real_runs.FULL) as reader:
         yield reader
 
 
@@ -31,8 +32,22 @@ def full(runs_root):
 def bare(runs_root):
     from inspector.store import open_run
 
-    with open_run(runs_root / "bare") as reader:
+    with open_run(runs_root / real_runs.BARE) as reader:
         yield reader
+
+
+@pytest.fixture(scope="session")
+def nobn(runs_root):
+    from inspector.store import open_run
+
+    with open_run(runs_root / real_runs.NOBN) as reader:
+        yield reader
+
+
+@pytest.fixture(scope="session")
+def fixture_runs():
+    """The shared fixture module (layer lookups, run names, the study)."""
+    return real_runs
 
 
 @pytest.fixture
@@ -43,7 +58,7 @@ def synthetic(tmp_path):
     opened = []
 
     def make(name="syn", **kwargs):
-        reader = open_run(fixture_runs.synthetic_run(tmp_path, name, **kwargs))
+        reader = open_run(real_runs.synthetic_run(tmp_path, name, **kwargs))
         opened.append(reader)
         return reader
 

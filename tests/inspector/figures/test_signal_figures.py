@@ -23,18 +23,19 @@ from inspector.probes.bins import ACTIVATION_BINS, bin_labels, edges_for
         ("gradient_norms_by_layer", (2, "param")),
         ("gradient_heatmap", ()),
         ("gradient_heatmap", ("update_ratio",)),
-        ("activation_histogram_heatmap", ("0",)),
-        ("activation_histogram_heatmap", ("0", "grad")),
-        ("activation_histogram_heatmap", ("1", "norm_in")),
+        ("activation_histogram_heatmap", ("@Conv2d",)),
+        ("activation_histogram_heatmap", ("@Conv2d", "grad")),
+        ("activation_histogram_heatmap", ("@BatchNorm2d", "norm_in")),
         ("activation_fractions", ()),
-        ("activation_fractions", ("dead_frac",)),
-        ("activation_moments", ("4",)),
-        ("bn_pre_post", ("1",)),
-        ("bn_pre_post", ("1", 0)),
+        ("activation_moments", ("@Tanh",)),
+        ("bn_pre_post", ("@BatchNorm2d",)),
+        ("bn_pre_post", ("@BatchNorm2d", 0)),
         ("bn_gaps", ()),
     ],
 )
-def test_builders_draw_a_recorded_run(full, name, args):
+def test_builders_draw_a_recorded_run(full, fixture_runs, name, args):
+    """``@Type`` stands for the run's first layer of that type (names come from the model)."""
+    args = [fixture_runs.layer_named(full, a[1:]) if str(a)[:1] == "@" else a for a in args]
     fig = getattr(F, name)(full, *args)
     assert isinstance(fig, go.Figure)
     assert fig.data, name
@@ -54,6 +55,14 @@ def test_builders_draw_a_recorded_run(full, name, args):
 )
 def test_builders_return_none_when_the_run_lacks_data(bare, name, args):
     assert getattr(F, name)(bare, *args) is None
+
+
+def test_dead_fractions_of_a_relu_run(nobn):
+    fig = F.activation_fractions(nobn, "dead_frac")
+    relus = [layer.name for layer in nobn.layers(role="module") if layer.type == "ReLU"]
+    assert relus and [t.name for t in fig.data] == relus
+    steps, dead = nobn.layer_series(relus[0], "dead_frac")
+    np.testing.assert_allclose(np.asarray(fig.data[0].y, float)[: len(dead)], dead)
 
 
 def test_loss_accuracy_matches_scalars(full):
@@ -135,23 +144,30 @@ def test_fractions_lines_for_few_layers_heatmap_for_many(synthetic):
     assert np.asarray(fig.data[0].z).shape == (20, 4)
 
 
-def test_moments_trace_mean(full):
-    fig = F.activation_moments(full, "4")
-    _, mean = full.layer_series("4", "act_mean")
+def test_moments_trace_mean(full, fixture_runs):
+    tanh = fixture_runs.layer_named(full, "Tanh")
+    fig = F.activation_moments(full, tanh)
+    _, mean = full.layer_series(tanh, "act_mean")
     np.testing.assert_allclose(next(t for t in fig.data if t.name == "mean").y, mean)
 
 
-def test_bn_pre_post_overlays_input_and_output_densities_on_one_axis(full):
-    fig = F.bn_pre_post(full, "1")
+def test_bn_pre_post_overlays_input_and_output_densities_on_one_axis(full, fixture_runs):
+    bn = fixture_runs.layer_named(full, "BatchNorm2d")
+    fig = F.bn_pre_post(full, bn)
     assert [t.name.split(":")[0] for t in fig.data] == [
         "input (before norm)",
         "output (after norm)",
     ]
-    for t in fig.data:
+    for t, kind in zip(fig.data, ("norm_in", "act"), strict=True):
+        steps, _, counts = full.histogram(bn, kind)
+        assert f"step {steps[-1]}" in fig.layout.title.text  # the latest recorded step
+        _, _, shares = density(counts[-1].astype(float))
         edges = np.asarray(t.x, dtype=float)  # the drawn bins' true edges
         y = np.nan_to_num(np.asarray(t.y[:-1], dtype=float))
         mass = float(np.sum(y * np.diff(edges)))  # density x true width = share
-        assert 0.9 < mass <= 1.0 + 1e-9
+        # the curve holds every share but the open ends and the zero bin (drawn apart)
+        assert mass == pytest.approx(1.0 - sum(shares.values()), abs=1e-6)
+        assert 0.5 < mass <= 1.0 + 1e-9
         assert t.line.shape == "hv" and np.asarray(t.x).dtype.kind == "f"  # a value axis
     assert fig.layout.xaxis.range is not None  # one shared range for both
 
@@ -205,11 +221,12 @@ def test_bn_partner_is_the_same_family_without_bn():
     assert best == "lenet" and score >= 10
 
 
-def test_bn_gaps_has_mean_and_variance_panels(full):
+def test_bn_gaps_has_mean_and_variance_panels(full, fixture_runs):
     fig = F.bn_gaps(full)
-    steps, gap = full.layer_series("1", "bn_mean_gap")
+    steps, gap = full.layer_series(fixture_runs.layer_named(full, "BatchNorm2d"), "bn_mean_gap")
     np.testing.assert_allclose(fig.data[0].y, gap)
-    assert len(fig.data) == 2
+    norms = [layer for layer in full.layers(role="module") if layer.type == "BatchNorm2d"]
+    assert len(fig.data) == 2 * len(norms)  # one line per norm layer in each panel
 
 
 def test_thin_index_keeps_ends():
