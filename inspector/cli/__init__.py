@@ -8,23 +8,33 @@ returns an exit code. User errors are ``InspectorError`` and print one line, no 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from inspector.cli import (
+    dashboard_cmd,
+    demo_cmd,
+    diagnose_cmd,
+    ls_cmd,
+    models_cmd,
+    report_cmd,
+    run_cmd,
+    study_cmd,
+    summary_cmd,
+)
 from inspector.errors import InspectorError
 from inspector.text_safety import escape_terminal
 
-# Sub-command modules, in the order they appear in --help.
+# Sub-command modules, in the order they appear in --help (each imports torch lazily).
 COMMAND_MODULES = [
-    "inspector.cli.run_cmd",
-    "inspector.cli.ls_cmd",
-    "inspector.cli.models_cmd",
-    "inspector.cli.demo_cmd",
-    "inspector.cli.diagnose_cmd",
-    "inspector.cli.study_cmd",
-    "inspector.cli.summary_cmd",
-    "inspector.cli.dashboard_cmd",
-    "inspector.cli.report_cmd",
+    run_cmd,
+    ls_cmd,
+    models_cmd,
+    demo_cmd,
+    diagnose_cmd,
+    study_cmd,
+    summary_cmd,
+    dashboard_cmd,
+    report_cmd,
 ]
 
 
@@ -46,13 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Architecture diagnostics and visualization for PyTorch.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
-            if exc.name == name:
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

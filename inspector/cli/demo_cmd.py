@@ -140,11 +140,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_dashboard or code:
         print(f"see it in the dashboard: inspector dashboard --runs-root {root}")
         return code
-    try:
-        from inspector.cli.dashboard_cmd import launch
-    except ImportError:
-        print(f"\nstart the dashboard with: inspector dashboard --runs-root {root}")
-        return 0
+    from inspector.cli.dashboard_cmd import launch
+
     print("\nstarting the dashboard (Ctrl-C to stop)...", flush=True)
     sys.stdout.flush()
     return int(launch(str(root)) or 0)  # first parameter: the runs root

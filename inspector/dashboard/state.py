@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from inspector.dashboard import commands, data
+from inspector.report import build_html_report
 from inspector.text_safety import escape_markdown as md
 
 RUN_KEY = "inspector_run"  # the run every view shows (plain session state)
@@ -162,16 +163,12 @@ def _run_caption(summary: dict) -> None:
     )
 
 
-# ---- Download report: helper G's inspector.report.build_html_report -----------------------
+# ---- Download report: inspector.report.build_html_report --------------------------------
 def report_button(
     paths: list[str], stem: str, label: str = "Download report", study: str | None = None
 ) -> None:
-    """A download button for the HTML report of these runs (or a study), when
-    inspector.report exists; the report is built only when clicked."""
-    try:
-        from inspector.report import build_html_report
-    except ImportError:  # reports not installed in this checkout: no button
-        return
+    """A download button for the HTML report of these runs (or a study); the report is
+    built only when clicked."""
     st.download_button(
         label,
         data=lambda: build_html_report(list(paths) or None, study=study, root=str(data.root())),

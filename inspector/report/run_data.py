@@ -17,7 +17,7 @@ from inspector.store.stats import Showcase, showcase
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
-# Per-layer stats shown in the compact layer tables (HTML fallback and Markdown).
+# Per-layer stats shown in the compact layer table of the Markdown report.
 LAYER_TABLE_STATS = showcase(Showcase.LAYER_TABLE)
 
 
