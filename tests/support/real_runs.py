@@ -14,8 +14,8 @@ never copied from a hand-written record. Everything in it comes from the code a 
 - ``bare``: a sigmoid CNN without norm, recorded by the harness without callbacks: only what
   the recorder writes (statistics, scalars), so every optional view says its data is missing.
 - ``nobn``: a ReLU CNN without norm (dead-unit fractions), with every default callback.
-- a depth study (``run_study``) of tanh MLPs, depth 2/8 x plain/residual: the deep plain one
-  vanishes, the residual ones train. Its executor never starts the last cell, which so stays
+- the depth study ``inspector demo`` runs (``demo_spec`` through ``run_study``), smaller:
+  tanh MLPs of depth 2 and 8, plain and residual; the deep plain one's gradients vanish. Its executor never starts the last cell, which so stays
   ``pending`` as in a study still running (the one thing a finished real study never shows).
 
 ``synthetic_run`` is the exception: a run written directly through ``RunWriter`` with the exact
@@ -91,27 +91,14 @@ class LeaveLastCellPending:
 
 
 def study_spec():
-    from inspector.study.grid import StudyKind
-    from inspector.study.runner import StudySpec
+    """The spec ``inspector demo`` runs, at a fixture's size."""
+    from inspector.cli.demo_cmd import DemoSize, demo_spec
 
-    axes = {
-        "depth": [2, 8],
-        "skip": ["none", "residual"],
-        "norm": ["none"],
-        "act": ["tanh"],
-        "seed": [0],
-    }
-    return StudySpec(
-        kind=StudyKind.DEPTH,
-        axes=axes,
-        model="mlp",
-        model_args={"width": 8},
+    size = DemoSize(
+        depths=(2, 8), norms=("none",), steps=STEPS, width=8, batch_size=16, lr=0.05,
         data_options=DATA_OPTIONS,
-        steps=STEPS,
-        batch_size=16,
-        every=1,
-        device="cpu",
-    )
+    )  # fmt: skip
+    return demo_spec(size)
 
 
 def build_root(root: Path) -> Path:

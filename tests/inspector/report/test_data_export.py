@@ -13,6 +13,8 @@ import pytest
 
 from inspector.report import build_markdown, export_data
 from inspector.store import open_run
+from inspector.store.records import ARCHITECTURE, FINDINGS, RECEPTIVE_FIELD, SALIENCY
+from inspector.study.store import load_study
 
 
 def same(a, b) -> bool:
@@ -64,19 +66,35 @@ def test_json_round_trips_scalars_layers_and_series(json_doc, report_fixture):
         reader.close()
 
 
-def test_json_holds_findings_records_and_study(json_doc):
+RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def stored(report_fixture, run: str) -> tuple[dict, dict]:
+    """(findings record, architecture record) of a fixture run, as the producers wrote them."""
+    with open_run(run, report_fixture.root) as reader:
+        return reader.record(*FINDINGS) or {}, reader.record(*ARCHITECTURE)
+
+
+def test_json_holds_findings_records_and_study(json_doc, report_fixture):
+    findings, table = stored(report_fixture, report_fixture.full)
+    study = load_study(report_fixture.study, report_fixture.root)
     full = next(r for r in json_doc["runs"] if r["id"] == "full")
-    assert [f["severity"] for f in full["findings"]] == ["error", "warning"]
-    assert full["verdict"].startswith("saturation")
-    assert full["records"]["architecture"]["totals"]["params"] == 1399
-    assert len(full["records"]["erf"]) == 2
-    assert full["records"]["saliency"]["trust"]["saliency"]["randomization_spearman"] == 0.12
-    assert full["meta"]["model"]["name"] == "tiny-cnn"
+    expected = sorted((f["severity"] for f in findings["findings"]), key=RANK.__getitem__)
+    assert [f["severity"] for f in full["findings"]] == expected  # worst first
+    assert full["verdict"] == findings["verdict"]
+    assert full["records"]["architecture"]["totals"]["params"] == table["totals"]["params"]
+    assert len(full["records"]["erf"]) == 2  # at init and at the end
+    with open_run(report_fixture.full, report_fixture.root) as reader:
+        trust = reader.record(*SALIENCY)["trust"]
+        model = reader.meta["model"]["name"]
+    assert full["records"]["saliency"]["trust"] == trust
+    assert full["meta"]["model"]["name"] == model
     bare = next(r for r in json_doc["runs"] if r["id"] == "bare")
     assert bare["findings"] == [] and bare["records"]["architecture"] is None
-    study = json_doc["study"]
-    assert study["id"] == "depth-test" and len(study["cells"]) == 3
-    assert [row["final_loss"] for row in study["table"][:2]] == [0.91, 0.72]
+    doc = json_doc["study"]
+    assert doc["id"] == study.id and len(doc["cells"]) == len(study.cells) == 4
+    losses = [c["metrics"]["final_loss"] for c in study.cells[:2]]
+    assert [row["final_loss"] for row in doc["table"][:2]] == losses
 
 
 def test_csv_is_long_format_and_round_trips(report_fixture):
@@ -111,16 +129,21 @@ def test_csv_is_long_format_and_round_trips(report_fixture):
         assert got == list(zip(steps.tolist(), values.tolist(), strict=True))
     findings = [r for r in rows if r["kind"] == "finding"]
     assert all(f["value"] == "" for f in findings)  # words never in the value column
+    record, _ = stored(report_fixture, report_fixture.full)
+    ordered = sorted(record["findings"], key=lambda f: RANK[f["severity"]])
     assert [(f["stat"], f["text"], f["layer"]) for f in findings] == [
-        ("saturation", "error", "4"),
-        ("dead_relu", "warning", "2"),
+        (f["rule"], f["severity"], ";".join(f["layers"])) for f in ordered
     ]
-    study = [r for r in rows if r["kind"] == "study" and r["run"] == "full"]
+    cell = load_study(report_fixture.study, report_fixture.root).finished_cells()[0]
+    study = [r for r in rows if r["kind"] == "study" and r["run"] == cell["run_id"]]
     words = {r["stat"]: r["text"] for r in study if r["text"]}
     assert all(r["value"] == "" for r in study if r["text"]) and words
-    assert {"config.depth": "2", "final_loss": "0.91", "findings.error": "1"}.items() <= {
-        r["stat"]: r["value"] for r in study
-    }.items()
+    expected = {
+        "config.depth": str(cell["config"]["depth"]),
+        "final_loss": repr(cell["metrics"]["final_loss"]),  # bit-exact
+        "findings.error": str(cell["metrics"]["findings"]["error"]),
+    }
+    assert expected.items() <= {r["stat"]: r["value"] for r in study}.items()
     reader.close()
 
 
@@ -150,22 +173,39 @@ def test_csv_loads_in_pandas_as_numbers_and_pivots(report_fixture):
 
 
 def test_markdown_has_metadata_findings_layers_and_study(report_fixture):
+    record, table = stored(report_fixture, report_fixture.full)
     md = build_markdown([report_fixture.full], root=report_fixture.root)
     assert md.startswith("# Inspector report: full")
     assert "| severity | rule | title | layers | fix |" in md
-    assert (
-        "| error | saturation | Saturated tanh | 4 | add BatchNorm before the tanh or use ReLU |"
-        in md
-    )
-    assert md.index("| error |") < md.index("| warning |")
+    rows = [line for line in md.splitlines() if line.startswith(("| error |", "| warning |"))]
+    ordered = sorted(record["findings"], key=lambda f: RANK[f["severity"]])
+    assert len(rows) == len(ordered)
+    for row, finding in zip(rows, ordered, strict=True):  # worst first
+        assert row.startswith(f"| {finding['severity']} | {finding['rule']} | ")
+        assert row.endswith(f" | {', '.join(finding['layers'])} | {finding['fix']} |")
     assert "| name | type | output_shape | params | rf | jump |" in md
-    assert "| 3 | Conv2d | [4, 10, 10] | 148 | [5, 5] | [1, 1] |" in md
-    assert "| model | tiny-cnn |" in md
+    with open_run(report_fixture.full, report_fixture.root) as reader:
+        fields = {r["name"]: r for r in reader.record(*RECEPTIVE_FIELD)["layers"]}
+        model = reader.meta["model"]["name"]
+    conv = [r for r in table["rows"] if r["type"] == "Conv2d"][-1]
+    field = fields[conv["name"]]
+    assert (
+        f"| {conv['name']} | Conv2d | {conv['output_shape']} | {conv['params']} | "
+        f"{field['rf']} | {field['jump']} |"
+    ) in md
+    assert f"| model | {model} |" in md
+    with open_run(report_fixture.bare, report_fixture.root) as reader:
+        last = int(reader.steps()[-1])
     bare = build_markdown(report_fixture.bare, root=report_fixture.root)
-    assert "_No diagnosis recorded" in bare and "Statistics at the last recorded step (4)" in bare
+    assert "_No diagnosis recorded" in bare
+    assert f"Statistics at the last recorded step ({last})" in bare
     study = build_markdown(study=report_fixture.study, root=report_fixture.root)
     assert "| depth | skip | run | status | final_loss |" in study
-    assert "| 4 | none | - | pending |" in study
+    (pending,) = [
+        c for c in load_study(report_fixture.study, report_fixture.root).cells if not c["run_id"]
+    ]
+    depth, skip = pending["config"]["depth"], pending["config"]["skip"]
+    assert f"| {depth} | {skip} | - | pending |" in study
 
 
 def test_export_rejects_unknown_format(report_fixture):

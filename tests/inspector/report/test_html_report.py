@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -12,6 +13,10 @@ from plotly.offline import get_plotlyjs
 from inspector.errors import InspectorError, StoreError
 from inspector.report import build_html_report
 from inspector.report.html_parts import fmt_value, table_html
+from inspector.store import open_run
+from inspector.store.records import ARCHITECTURE, FINDINGS, RECEPTIVE_FIELD, SALIENCY
+from inspector.store.stats import Showcase, absent_note, showcase
+from inspector.study.store import load_study
 
 RUN_SECTIONS = [
     "metadata",
@@ -64,31 +69,41 @@ def full_html(report_fixture) -> str:
     return build_html_report([report_fixture.full], root=report_fixture.root)
 
 
-def test_single_run_report_has_every_section_with_charts(full_html):
+def test_single_run_report_has_every_section_with_charts(full_html, report_fixture):
+    with open_run(report_fixture.full, report_fixture.root) as reader:
+        recorded = reader.stat_names()
+        table = reader.record(*ARCHITECTURE)
+        fields = reader.record(*RECEPTIVE_FIELD)["layers"]
+        stored = reader.record(*FINDINGS)["findings"]
+        trust = reader.record(*SALIENCY)["trust"]
+        meta = reader.meta
     found = sections(full_html)
     assert list(found) == RUN_SECTIONS
     assert "could not draw" not in full_html
-    assert '<p class="note">' not in "".join(found.values())  # every record is present
+    notes = re.findall(r'<p class="note">([^<]*)</p>', "".join(found.values()))
+    # every record is present: the only notes say which layer kinds the model lacks
+    absent = {absent_note(s) for s in showcase(Showcase.FRACTIONS) if s not in recorded}
+    assert {html.unescape(n) for n in notes} == absent
     charts = {name: body.count("Plotly.newPlot") for name, body in found.items()}
-    for name in [
-        "loss",
-        "gradients",
-        "activations",
-        "batchnorm",
-        "kernels",
-        "saliency",
-        "receptive-field",
-    ]:
+    for name in RUN_SECTIONS[RUN_SECTIONS.index("loss") :]:  # the sections that draw
         assert charts[name] >= 1, name
     arch = found["architecture"]
-    assert "Conv2d" in arch and "1203" in arch and "5×5" in arch  # params and receptive field
+    head = table["rows"][-1]  # the linear head: its parameter count and the field of a conv
+    conv = [r for r in fields if r["type"] == "Conv2d"][-1]
+    assert "Conv2d" in arch and f">{head['params']}<" in arch
+    assert "×".join(map(str, conv["rf"])) in arch
     diag = found["findings"]
-    assert diag.index("Saturated tanh") < diag.index("Dead ReLU units")  # worst first
-    assert "add BatchNorm before the tanh" in diag
-    assert "randomization_spearman" in found["saliency"] and "0.12" in found["saliency"]
-    meta = found["metadata"]
-    for text in ("finished", "tiny-cnn", "synthetic", "hparam lr", "version torch", "cpu"):
-        assert text in meta, text
+    rank = {"error": 0, "warning": 1, "info": 2}
+    ordered = sorted(stored, key=lambda f: rank[f["severity"]])
+    places = [diag.index(html.escape(f["title"], quote=False)) for f in ordered]
+    assert places == sorted(places) and len({f["severity"] for f in stored}) >= 2  # worst first
+    assert html.escape(ordered[0]["fix"], quote=False) in diag
+    method, scores = next(iter(trust.items()))
+    assert "randomization_spearman" in found["saliency"] and method in found["saliency"]
+    assert fmt_value(scores["randomization_spearman"]) in found["saliency"]
+    about = found["metadata"]
+    for text in ("finished", meta["model"]["name"], "shapes", "hparam lr", "version torch", "cpu"):
+        assert text in about, text
 
 
 def test_report_is_self_contained(full_html):
@@ -122,15 +137,19 @@ def test_comparison_report(report_fixture):
 
 
 def test_study_report_contains_the_grid(report_fixture):
-    html = build_html_report(study=report_fixture.study, root=report_fixture.root)
-    body = sections(html)["study"]
+    study = load_study(report_fixture.study, report_fixture.root)
+    finished = study.finished_cells()
+    html_text = build_html_report(study=report_fixture.study, root=report_fixture.root)
+    body = sections(html_text)["study"]
     grid = re.search(r'<table class="table grid">(.*?)</table>', body, re.S).group(1)
-    assert grid.count("<tr>") == 4  # header + 3 cells
-    for text in ("depth", "skip", "residual", "final_loss", "0.91", "0.72", "pending", "full"):
+    assert grid.count("<tr>") == 1 + len(study.cells)  # header + a row per cell
+    losses = [fmt_value(c["metrics"]["final_loss"]) for c in finished]
+    for text in ("depth", "skip", "residual", "final_loss", "pending", *losses):
         assert text in grid, text
+    assert all(c["run_id"] in grid for c in finished)
     assert body.count("Plotly.newPlot") == 2  # heatmap + curves per cell
-    assert "Runs not found for 1 cell" in body
-    assert_offline(html)
+    assert "Runs not found for 1 cell" in body  # the pending cell has no run yet
+    assert_offline(html_text)
 
 
 def test_study_by_path_finds_its_runs_beside_it(report_fixture):
