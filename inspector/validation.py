@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeVar
 
 from inspector.errors import InspectorError
+
+S = TypeVar("S")  # a schedule as given: N, "every:N", "budget:F", a callable or None
 
 MAX_SEED = 2**32 - 1  # what numpy and most seeding code accept
 MAX_STEPS = 10**9
@@ -100,7 +103,7 @@ def seed(name: str, value: object) -> int:
     return integer(name, value, 0, MAX_SEED)
 
 
-def schedule(name: str, value: object) -> object:
+def schedule(name: str, value: S) -> S | int:
     """The ranges of a recording schedule: N and every:N need N >= 1, budget:F a budget in
     (0, 1]. Returns N as an int, anything else unchanged; the grammar itself (which kinds
     exist) is ``inspector.recorder.schedule.parse_schedule``'s, checked there."""

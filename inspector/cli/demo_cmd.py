@@ -84,7 +84,7 @@ def demo_spec(size: DemoSize, device: str = "cpu"):
     from inspector.study.grid import StudyKind
     from inspector.study.runner import StudySpec
 
-    axes = {
+    axes: dict[str, list] = {
         "depth": list(size.depths),
         "skip": ["none", "residual"],
         "norm": list(size.norms),
@@ -154,7 +154,7 @@ GRADIENT_RULES = (
     RuleId.EXPLODING_GRADIENTS,
     RuleId.SATURATION,
 )
-RULE_NOTES = {
+RULE_NOTES: dict[str, str] = {  # RuleId keys: looked up by the stored rule's text
     RuleId.GENERALISATION_GAP: "the nets that fit their few training images memorise them (the "
     "demo asks whether SGD can fit them at all, not whether they generalise)",
     RuleId.LOSS_NOT_DECREASING: "the training loss stays at chance",
