@@ -66,7 +66,8 @@ class Vanishing:
     severity: str  # "error" | "warning" (a Severity value; context stays import-light)
     # "ratio": first/last ratio below vanishing_error; "stuck": below vanishing_warn (error)
     # or vanishing_stuck (warning) with the loss at chance; "corroborated": below
-    # vanishing_warn with saturation, a dead layer or lagging first-layer updates
+    # vanishing_warn with saturation, a dead layer or lagging first-layer updates (or too
+    # few weight layers to compare updates at all)
     reason: str
 
 
