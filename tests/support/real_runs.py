@@ -1,6 +1,6 @@
 """Runs for the figure, dashboard and report tests, written by the real producers.
 
-One runs root per test session, built once (about ten CPU seconds) and shared by every test
+One runs root per test session, built once (about five CPU seconds) and shared by every test
 directory that asks for it; what a test expects is read back from it through the reader,
 never copied from a hand-written record. Everything in it comes from the code a user runs:
 
@@ -15,8 +15,9 @@ never copied from a hand-written record. Everything in it comes from the code a 
   the recorder writes (statistics, scalars), so every optional view says its data is missing.
 - ``nobn``: a ReLU CNN without norm (dead-unit fractions), with every default callback.
 - the depth study ``inspector demo`` runs (``demo_spec`` through ``run_study``), smaller:
-  tanh MLPs of depth 2 and 8, plain and residual; the deep plain one's gradients vanish. Its executor never starts the last cell, which so stays
-  ``pending`` as in a study still running (the one thing a finished real study never shows).
+  tanh MLPs of depth 2 and 8, plain and residual; the deep plain one's gradients vanish.
+  Its executor never starts the last cell, which so stays ``pending`` as in a study still
+  running (the one thing a finished real study never shows).
 
 ``synthetic_run`` is the exception: a run written directly through ``RunWriter`` with the exact
 statistics a test dictates (1e-9 gradients, 2000 steps, 20 layers), which no short real run
@@ -58,7 +59,8 @@ PLANS = (
 
 
 def harness_run(root: Path, plan: RunPlan, data) -> Path:
-    """Train ``plan`` for ``STEPS`` steps (every step recorded) with the real harness."""
+    """Train ``plan`` (one stage: a small map, fast) for ``STEPS`` steps, every step
+    recorded, with the real harness."""
     from inspector.model_build import build_model
     from inspector.train import TrainConfig, train
     from inspector.train.loop import seed_everything
@@ -126,13 +128,18 @@ def build_root(root: Path) -> Path:
 def _check(root: Path) -> None:
     """Fail the fixture with one clear line when a producer stops writing what tests read."""
     from inspector.store import open_run
-    from inspector.store.records import FINDINGS
+    from inspector.store.records import ERF_KIND, EXPORTED, FINDINGS, KERNELS_PREFIX
 
     with open_run(root / FULL) as reader:
-        severities = {f["severity"] for f in (reader.record(*FINDINGS) or {}).get("findings", [])}
-    if len(severities) < 2:
+        missing = [kind for kind, key in EXPORTED.values() if reader.record(kind, key) is None]
+        missing += [] if len(reader.records(ERF_KIND)) == 2 else ["erf at init and end"]
+        kernels = any(n.startswith(KERNELS_PREFIX) for n in reader.array_names())
+        missing += [] if kernels else ["kernels"]
+        found = (reader.record(*FINDINGS) or {}).get("findings", [])
+    severities = {f["severity"] for f in found}
+    if missing or len(severities) < 2:
         raise AssertionError(
-            f"fixture run {FULL!r} should have findings of two severities, got {severities}"
+            f"fixture run {FULL!r}: missing {missing}, finding severities {severities} (needs 2)"
         )
 
 
