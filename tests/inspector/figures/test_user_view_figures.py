@@ -165,3 +165,4 @@ def test_blank_saliency_maps_give_their_reason(tmp_path):
     assert blank_methods(reader) == {"gradcam": why}
     assert verdict({"reflects_model": False, "note": why}) == "blank map (see note)"
     assert verdict({"reflects_model": True}).startswith("✓")
+    assert verdict({"reflects_model": False}).startswith("✗")  # the real fixture run has none
