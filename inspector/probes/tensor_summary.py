@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from inspector.probes import fused
 from inspector.probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
@@ -133,18 +134,24 @@ class TensorSummary:
             sample = flat[::stride].contiguous()
         else:
             sample = flat.clone() if copy and flat.data_ptr() == x.data_ptr() else flat
-        mn, mx = torch.aminmax(flat)
         if robust:
+            mn, mx = torch.aminmax(flat)
             # shift by the sample mean (float64: finite for finite x), scale by max|x - c|
             shift = sample.mean(dtype=torch.float64).to(torch.float32)
             scale = torch.maximum(mx - shift, shift - mn).clamp_min_(_TINY)
             y = torch.sub(flat, shift).div_(scale)
             head = [shift, scale, y.sum(), torch.linalg.vector_norm(y)]
+            head += [mn, mx]
         else:
             head = [_const(0.0, flat.device), _const(-1.0, flat.device)]
-            head += [flat.sum(), torch.linalg.vector_norm(flat)]
+            one_pass = fused.fast_moments(flat)  # large CPU tensors: sum, norm, min, max
+            if one_pass is not None:
+                head += list(one_pass.unbind())
+            else:
+                mn, mx = torch.aminmax(flat)
+                head += [flat.sum(), torch.linalg.vector_norm(flat), mn, mx]
         # zeros = sample size - non-zeros (on the host): count_nonzero is one fast kernel
-        parts = [*head, mn, mx, torch.count_nonzero(sample)]
+        parts = [*head, torch.count_nonzero(sample)]
         if spec.bounds is not None:  # |x - midpoint| >= half range - tolerance
             lo, hi = spec.bounds
             near = (hi - lo) / 2 - spec.sat_tolerance * (hi - lo)
@@ -333,9 +340,11 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
     values = torch.cat([s.float() for _, s in flat_groups], out=_workspace("v", total, device))
     owners = tuple(g for g, _ in flat_groups)
     seg = _segments(owners, tuple(s.numel() for _, s in flat_groups), width, device)
-    pos = _bin_position(values, scale, out=_workspace("p", total, device))
-    pos.nan_to_num_(nan=n_bins).masked_fill_(values.isinf(), n_bins + 1).add_(seg)
-    keys = _workspace("k", total, device, torch.int32).copy_(pos)  # exact: integers < 2**24
+    keys = fused.histogram_keys(values, seg, scale, n_bins)  # one pass where it pays
+    if keys is None:
+        pos = _bin_position(values, scale, out=_workspace("p", total, device))
+        pos.nan_to_num_(nan=n_bins).masked_fill_(values.isinf(), n_bins + 1).add_(seg)
+        keys = _workspace("k", total, device, torch.int32).copy_(pos)  # exact: ints < 2**24
     counts = torch.bincount(keys, minlength=len(groups) * width)
     return counts.to(torch.float64).view(len(groups), width)
 

@@ -21,6 +21,7 @@ from torch import nn
 from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
+from inspector.probes import fused
 from inspector.probes.batchnorm_gap import batchnorm_gap, gap_from_graph
 from inspector.probes.saturation import activation_bounds, can_die
 from inspector.probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
@@ -259,6 +260,7 @@ class Recorder:
         self._buffer.pending_scalars += [(key, step, value) for key, value in values]
         if recorded:
             self._flush(step, now, duration)
+            fused.count_recorded_step()
         else:
             pending.append((step, now, duration))
             due = now - self._last_write + duration >= self.write_interval

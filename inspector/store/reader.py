@@ -26,7 +26,13 @@ import numpy as np
 from inspector.errors import StoreError
 from inspector.probes.bins import edges_for
 from inspector.store.liveness import writer_alive
-from inspector.store.schema import APPLICATION_ID, DB_NAME, SCHEMA_VERSION, RunStatus
+from inspector.store.schema import (
+    APPLICATION_ID,
+    DB_NAME,
+    SCHEMA_VERSION,
+    STATS_SOURCE,
+    RunStatus,
+)
 from inspector.store.stats import HISTOGRAMS
 
 HIST_SCALE = {kind: spec.scale for kind, spec in HISTOGRAMS.items()}
@@ -207,13 +213,21 @@ class RunReader:
         return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2]
 
     # -- statistics -------------------------------------------------------------------
+    @cached_property
+    def _stats(self) -> str:
+        """The stats rows to query: schema 2 keeps the newest in stats_recent."""
+        recent = self._q(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stats_recent'"
+        )
+        return STATS_SOURCE if recent else "stats"
+
     def stat_names(self) -> list[str]:
-        return [r[0] for r in self._q("SELECT DISTINCT stat FROM stats ORDER BY stat")]
+        return [r[0] for r in self._q(f"SELECT DISTINCT stat FROM {self._stats} ORDER BY stat")]
 
     def layer_series(self, layer: str, stat: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of one statistic of one layer."""
         rows = self._q(
-            "SELECT step, value FROM stats WHERE stat = ? AND layer_id = ? ORDER BY step",
+            f"SELECT step, value FROM {self._stats} WHERE stat = ? AND layer_id = ? ORDER BY step",
             (stat, self.layer_id(layer)),
         )
         arr = np.array([(_num(s), _num(v)) for s, v in rows], dtype=np.float64).reshape(-1, 2)
@@ -225,7 +239,7 @@ class RunReader:
         ``max_steps`` thins the step axis evenly (for display of long runs).
         """
         rows = self._q(
-            "SELECT l.name, l.position, s.step, s.value FROM stats s JOIN layers l "
+            f"SELECT l.name, l.position, s.step, s.value FROM {self._stats} s JOIN layers l "
             "ON l.id = s.layer_id WHERE s.stat = ?" + (" AND l.role = ?" if role else ""),
             (stat, role) if role else (stat,),
         )
@@ -248,7 +262,7 @@ class RunReader:
     def at_step(self, stat: str, step: int, role: str | None = None) -> dict[str, float]:
         """layer name -> value of ``stat`` at ``step``, in layer order."""
         rows = self._q(
-            "SELECT l.name, s.value FROM stats s JOIN layers l ON l.id = s.layer_id "
+            f"SELECT l.name, s.value FROM {self._stats} s JOIN layers l ON l.id = s.layer_id "
             "WHERE s.stat = ? AND s.step = ?"
             + (" AND l.role = ?" if role else "")
             + " ORDER BY l.position, l.id",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: stats_recent (1 is read as before: no such table)
 APPLICATION_ID = 0x494E5350  # "INSP": marks the file as ours (PRAGMA application_id)
 DB_NAME = "run.sqlite"
 ARTIFACTS_DIR = "artifacts"
@@ -45,6 +45,16 @@ CREATE TABLE IF NOT EXISTS stats (
     value    REAL,
     PRIMARY KEY (stat, layer_id, step)
 ) WITHOUT ROWID;
+-- The newest statistics, appended in write order and moved into `stats` in sorted batches
+-- (MERGE_ROWS): one step's rows span every (stat, layer) range of `stats`, so inserting
+-- them there directly writes one page per statistic per layer per step. Readers see the
+-- union of both tables (STATS_SOURCE).
+CREATE TABLE IF NOT EXISTS stats_recent (
+    stat     TEXT NOT NULL,
+    layer_id INTEGER NOT NULL,
+    step     INTEGER NOT NULL,
+    value    REAL
+);
 CREATE TABLE IF NOT EXISTS hists (
     kind     TEXT NOT NULL,            -- 'act' | 'grad' | 'param_grad' | 'norm_in' | 'unit_active'
     layer_id INTEGER NOT NULL,
@@ -68,6 +78,18 @@ CREATE TABLE IF NOT EXISTS arrays (
     PRIMARY KEY (name, step)
 ) WITHOUT ROWID;
 """
+
+# Rows of stats_recent that trigger a merge into stats (~50 steps of a 30-layer model).
+MERGE_ROWS = 16384
+MERGE_SQL = (
+    "INSERT OR REPLACE INTO stats(stat, layer_id, step, value) "
+    "SELECT stat, layer_id, step, value FROM stats_recent ORDER BY stat, layer_id, step, rowid"
+)
+# What readers query as "stats" in a schema-2 store (schema 1: the stats table alone).
+STATS_SOURCE = (
+    "(SELECT stat, layer_id, step, value FROM stats "
+    "UNION ALL SELECT stat, layer_id, step, value FROM stats_recent)"
+)
 
 
 class RunStatus(StrEnum):

@@ -38,6 +38,8 @@ from inspector.store.schema import (
     ARTIFACTS_DIR,
     DB_NAME,
     DDL,
+    MERGE_ROWS,
+    MERGE_SQL,
     SCHEMA_VERSION,
     RunStatus,
 )
@@ -81,6 +83,7 @@ class RunWriter:
         self._db_ino = _inode(run_dir / DB_NAME)
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._recent_rows = 0  # rows in stats_recent not yet merged into stats
 
     # -- creation -------------------------------------------------------------------
     @classmethod
@@ -242,10 +245,14 @@ class RunWriter:
                     "VALUES (?, ?, ?, ?)",
                     (step, wall_time, duration, int(recorded)),
                 )
+                rows = [(s, lid, step, _real(v)) for s, lid, v in stats]
                 c.executemany(
-                    "INSERT OR REPLACE INTO stats(stat, layer_id, step, value) VALUES (?, ?, ?, ?)",
-                    [(s, lid, step, _real(v)) for s, lid, v in stats],
+                    "INSERT INTO stats_recent(stat, layer_id, step, value) VALUES (?, ?, ?, ?)",
+                    rows,
                 )
+                self._recent_rows += len(rows)
+                if self._recent_rows >= MERGE_ROWS:
+                    self._merge_recent()  # same transaction: readers never see it half done
                 c.executemany(
                     "INSERT OR REPLACE INTO hists(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
                     [(k, lid, step, blob) for k, lid, blob in hists],
@@ -325,12 +332,25 @@ class RunWriter:
                 raise
             self._disk_full(exc)
 
+    def _merge_recent(self) -> None:
+        """Move stats_recent into stats, sorted (each page of stats written once per batch);
+        call inside a transaction."""
+        self._conn.execute(MERGE_SQL)
+        self._conn.execute("DELETE FROM stats_recent")
+        self._recent_rows = 0
+
     def close(self) -> None:
         self._stop.set()
         if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
             self._heartbeat.join()
         with self._lock:
             if not self.closed:
+                if self._recent_rows and not self.degraded:
+                    try:  # a finished run keeps all its statistics in stats
+                        with self._conn:
+                            self._merge_recent()
+                    except sqlite3.DatabaseError:
+                        pass  # full disk: the rows stay in stats_recent, still read
                 try:
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.DatabaseError:
