@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 import inspector
+from inspector.probes import fused
 
 LOAD_LIMIT = 0.5
 DEFAULT_WARMUP = 10  # untimed first steps of each default-schedule run
@@ -160,6 +161,12 @@ def bench_case(name: str, rounds: int, steps: int, peers: list[str], root: str) 
     """Median (mean for the default schedule) seconds per step of each condition."""
     tr = Trainer(name)
     tr.steps(3)  # warm-up
+    # warm-up recording: past the fused kernels' compile (once per process, after
+    # fused.AUTO_AFTER_STEPS recorded steps), so the rounds time the steady state
+    t0 = time.perf_counter()
+    with inspector_cond(tr, root, "warmup", 1, {}) as after:
+        tr.steps(fused.AUTO_AFTER_STEPS + 3, after)
+    warmup_s = time.perf_counter() - t0
     times: dict[str, list[float]] = {"baseline": [], "every step": [], "default": []}
     times |= {p: [] for p in peers}
     info: dict[str, list] = {}
@@ -185,6 +192,7 @@ def bench_case(name: str, rounds: int, steps: int, peers: list[str], root: str) 
         for k, v in times.items()
     }
     out["baseline_mean"] = statistics.fmean(times["baseline"])
+    out["warmup_s"] = warmup_s
     out["recorded"] = tuple(map(sum, zip(*info["recorded"])))
     return out
 
@@ -265,6 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     print("\n" + table(results, peers, show_ratios))
     if not show_ratios:
         print("\n(ms/step shown instead of ratios)")
+    warm = ", ".join(f"{n} {r['warmup_s']:.1f} s" for n, r in results.items())
+    state = fused.unavailable_reason or ("on" if fused.enabled() else "off")
+    print(
+        f"\nfused kernels: {state}; first recording of {fused.AUTO_AFTER_STEPS + 3} steps "
+        f"(includes their one-time compile in the first model): {warm}"
+    )
 
 
 if __name__ == "__main__":
