@@ -27,7 +27,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --ignore-missing-imports --follow-imports=silent inspector/store
+	$(VENV)/bin/mypy inspector/store inspector/figures inspector/report inspector/diagnosis \
+		inspector/dashboard inspector/study inspector/cli inspector/validation.py inspector/text_safety.py
 
 bench: $(STAMP)
 	$(PY) bench/overhead.py

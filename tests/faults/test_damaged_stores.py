@@ -184,17 +184,11 @@ def test_a_truncated_database_is_one_clear_error(pristine, tmp_path, capsys):
     assert rc != 0 and "error:" in captured.err
 
 
-VIEWS = [
-    "overview",
-    "runs",
-    "compare",
-    "gradient_flow",
-    "activations",
-    "batchnorm",
-    "kernels",
-    "saliency",
-    "receptive_field",
-]
+def navigation_views() -> list[str]:
+    """Every view of the dashboard's navigation."""
+    from inspector.dashboard.nav import VIEW_TITLES
+
+    return list(VIEW_TITLES)
 
 
 def test_dashboard_views_survive_a_damaged_run(pristine, tmp_path, monkeypatch):
@@ -218,7 +212,7 @@ def test_dashboard_views_survive_a_damaged_run(pristine, tmp_path, monkeypatch):
         at = AppTest.from_file(str(app), default_timeout=120)
         at.session_state[RUN_KEY] = run
         at.run()
-        for view in VIEWS:
+        for view in navigation_views():
             at.switch_page(f"inspector/dashboard/pages/{view}.py").run()
             assert not at.exception, (run, view, [e.value for e in at.exception])
             if view == "overview":  # the damaged run says what is missing, the other not

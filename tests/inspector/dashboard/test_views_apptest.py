@@ -7,22 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from inspector.dashboard.nav import VIEW_TITLES
 from inspector.dashboard.state import RUN_KEY
 
 REPO = Path(__file__).resolve().parents[3]
 APP = REPO / "streamlit_app.py"
-VIEWS = [
-    "overview",
-    "runs",
-    "compare",
-    "study",
-    "gradient_flow",
-    "activations",
-    "batchnorm",
-    "kernels",
-    "saliency",
-    "receptive_field",
-]
+VIEWS = list(VIEW_TITLES)  # every view of the navigation, in its order
 # Views that draw at least one chart for the full fixture run.
 CHARTS = {
     "overview": 1,
