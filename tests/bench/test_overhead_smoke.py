@@ -46,3 +46,27 @@ def test_memory_bench_reports_rss_and_store_size_per_layer_step(capsys):
     out = capsys.readouterr().out
     assert "peak RSS" in out and "KB per layer per step" in out
     assert "x 3 recorded steps" in out
+
+
+def test_breakdown_bench_splits_the_recorder_time_and_restores_it(capsys):
+    from inspector.recorder import hooks, param_tracker, recorder
+
+    originals = (
+        hooks._ModuleHook.__call__,
+        recorder.Recorder._flush,
+        param_tracker.ParamTracker.norms,
+    )
+    spec = importlib.util.spec_from_file_location(
+        "bench_breakdown", BENCH.with_name("overhead_breakdown.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--models", "mlp", "--steps", "2", "--rounds", "1", "--force"])
+    out = capsys.readouterr().out
+    assert "load average before" in out
+    for part in (*module.PARTS, "floor, one read", "floor + exact parameter norms", "every step"):
+        assert part in out
+    assert "writer thread CPU" in out
+    # the timers are gone again: later recordings run the plain code
+    now = (hooks._ModuleHook.__call__, recorder.Recorder._flush, param_tracker.ParamTracker.norms)
+    assert now == originals
