@@ -10,14 +10,17 @@ the network behaves differently at test time: the train/eval mismatch the diagno
 
 In training mode BN has already computed the batch statistics: autograd keeps them with the
 output (``grad_fn._saved_result1``: the per-channel mean, ``_saved_result2``: 1 /
-sqrt(var + eps)). ``gap_from_graph`` reads them (no pass over the input at all: the
-recorder's largest per-layer cost on a ResNet otherwise); ``batchnorm_gap`` computes them
-from the input where the graph does not have them (evaluation mode, ``no_grad``, other
-backends).
+sqrt(var + eps)). ``saved_batch_stats`` reads them (no pass over the input at all: the
+recorder's largest per-layer cost on a ResNet otherwise); ``input_batch_stats`` computes
+them from the input where the graph does not have them (evaluation mode, ``no_grad``, other
+backends). In the hook they are packed with the running statistics into one small device
+vector (``pack_gap_inputs``); the gaps themselves are computed on the host in float64
+(``gaps``), in the writer thread, after the step's one device-to-host copy.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 _WORKSPACE: dict[tuple, torch.Tensor] = {}
@@ -52,12 +55,10 @@ def batch_channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return shift.reshape(-1) + mean_d, (mean_sq - mean_d.square()).clamp_min(0.0)
 
 
-def batchnorm_gap(
-    x: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor, eps: float
-) -> torch.Tensor:
-    """Tensor [mean_gap, var_gap] on the device of ``x``; no host sync."""
+def input_batch_stats(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, 1 / sqrt(var + eps)) per channel, computed from the BN input ``x``."""
     mean, var = batch_channel_moments(x)
-    return _gap(mean, torch.log(var + eps), running_mean, running_var, eps)
+    return mean, torch.rsqrt(var + eps)
 
 
 # Backward nodes whose saved result1 / result2 are the batch mean and 1 / sqrt(var + eps)
@@ -65,10 +66,8 @@ def batchnorm_gap(
 _SAVED_STATS_NODES = frozenset({"NativeBatchNormBackward0"})
 
 
-def gap_from_graph(
-    out: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor, eps: float
-) -> torch.Tensor | None:
-    """[mean_gap, var_gap] from the batch statistics BN saved for its backward, or None.
+def saved_batch_stats(out: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(mean, 1 / sqrt(var + eps)) that BN saved for its backward, or None.
 
     ``out`` is the BN output, read in the forward hook (before an in-place activation
     re-bases its ``grad_fn``). None when the graph has no such statistics: evaluation
@@ -83,21 +82,32 @@ def gap_from_graph(
         mean, invstd = fn._saved_result1, fn._saved_result2
     except (AttributeError, RuntimeError):  # freed or renamed: compute from the input
         return None
-    channels = running_mean.numel()
     if mean.numel() != channels or invstd.numel() != channels:
         return None
-    log_var_eps = torch.log(invstd.detach().float()).mul_(-2.0)  # log(var + eps), exact
-    return _gap(mean.detach().float(), log_var_eps, running_mean, running_var, eps)
+    return mean.detach(), invstd.detach()
 
 
-def _gap(
-    mean: torch.Tensor,
-    log_var_eps: torch.Tensor,
-    running_mean: torch.Tensor,
-    running_var: torch.Tensor,
-    eps: float,
+def running_stats(module: torch.nn.Module) -> torch.Tensor:
+    """A copy of [running_mean, running_var] (2 x channels), taken before the forward."""
+    return torch.cat([module.running_mean, module.running_var])
+
+
+def pack_gap_inputs(
+    mean: torch.Tensor, invstd: torch.Tensor, running: torch.Tensor
 ) -> torch.Tensor:
-    rm, rv = running_mean.float(), running_var.float() + eps
-    mean_gap = ((mean - rm).abs_() / torch.sqrt(rv)).mean()
-    var_gap = (log_var_eps - torch.log(rv)).abs_().mean()
-    return torch.stack([mean_gap, var_gap]).to(torch.float64)
+    """One device vector [mean, invstd, running_mean, running_var] (4 x channels) that the
+    flush copies to the host with the rest of the step; ``gaps`` reads it there."""
+    return torch.cat([mean.reshape(-1), invstd.reshape(-1), running])
+
+
+def gaps(packed: np.ndarray, eps: float) -> tuple[float, float]:
+    """(mean gap, variance gap) in float64 from ``pack_gap_inputs``'s vector, on the host.
+
+    log(var + eps) is -2 log(invstd): exact even where var << eps (no cancellation).
+    """
+    mean, invstd, running_mean, running_var = np.asarray(packed, np.float64).reshape(4, -1)
+    running = running_var + eps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_gap = np.mean(np.abs(mean - running_mean) / np.sqrt(running))
+        var_gap = np.mean(np.abs(-2.0 * np.log(invstd) - np.log(running)))
+    return float(mean_gap), float(var_gap)

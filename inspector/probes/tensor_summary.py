@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from inspector.probes import fused
+from inspector.probes import fused, native
 from inspector.probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
@@ -103,8 +103,13 @@ class TensorSummary:
 
     @property
     def moments(self) -> torch.Tensor:
-        """The rows as one float32 vector (the recorder stacks a whole step's rows at once)."""
-        return torch.stack(self.parts).float()
+        """The rows as one float32 vector (the recorder joins a whole step's rows at once)."""
+        return join_parts(self.parts).float()
+
+    @property
+    def length(self) -> int:
+        """Numbers in ``parts`` (``ROW`` per call)."""
+        return sum(p.numel() for p in self.parts)
 
     @property
     def n_sample(self) -> int:
@@ -130,6 +135,9 @@ class TensorSummary:
             return cls(0, list(torch.cat([head, nan, zeros]).unbind()), [], [0])
         per_item = max(1, numel // x.shape[0]) if x.dim() > 0 and x.shape[0] > 0 else 1
         stride = sample_stride(numel, per_item, spec.max_sample)
+        if native.usable(flat):  # CPU: the robust row and the sample in one C pass
+            row, sample = native.summarize(flat, stride, spec.bounds, spec.sat_tolerance)
+            return cls(numel, [row], [sample], [numel])
         if stride > 1:
             sample = flat[::stride].contiguous()
         else:
@@ -171,6 +179,14 @@ class TensorSummary:
             self.samples + other.samples,
             self.counts + other.counts,
         )
+
+
+def join_parts(parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Summary parts (0-d numbers from the eager path, whole rows from the C kernel) as one
+    vector, in one kernel when they are all of one kind."""
+    if all(p.dim() == 0 for p in parts):
+        return torch.stack(list(parts))
+    return torch.cat([p.reshape(-1) for p in parts])
 
 
 @dataclass(frozen=True)
@@ -335,6 +351,8 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
     flat_groups = [(g, s) for g, samples in enumerate(groups) for s in samples]
     if not flat_groups:
         return torch.zeros((len(groups), width), dtype=torch.float64)
+    if all(native.usable_1d(s) for _, s in flat_groups):  # CPU: one C pass, no cat
+        return native.histograms(groups, scale, n_bins)
     total = sum(s.numel() for _, s in flat_groups)
     device = flat_groups[0][1].device
     values = torch.cat([s.float() for _, s in flat_groups], out=_workspace("v", total, device))

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from inspector.probes import native
+
 CHANNEL_FIRST = (
     nn.modules.conv._ConvNd,
     nn.modules.batchnorm._NormBase,
@@ -63,5 +65,7 @@ def active_units(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
     if x.dim() <= 1:
         return x.detach() > 0
     channel_dim %= x.dim()
+    if native.usable(x) and x.numel() > 0:
+        return native.active_units(x, channel_dim)
     dims = [d for d in range(x.dim()) if d != channel_dim]
     return torch.amax(x.detach(), dim=dims) > 0

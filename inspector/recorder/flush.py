@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from inspector.probes.batchnorm_gap import gaps
 from inspector.probes.bins import edges_for
 from inspector.probes.tensor_summary import (
     FAST_MAX,
@@ -27,6 +28,7 @@ from inspector.probes.tensor_summary import (
     combine,
     fast_path_ok,
     finalize,
+    join_parts,
 )
 from inspector.store.stats import HISTOGRAMS, SUMMARY_PREFIX
 from inspector.store.writer import RunWriter
@@ -76,7 +78,7 @@ def assemble(
     pieces: list[Piece] = []
     parts: list[torch.Tensor] = []
     groups: dict[str, list[list[torch.Tensor]]] = {s: [] for s in SCALES}
-    moment_parts: list[torch.Tensor] = []  # every summary's 0-d parts: one stack per step
+    moment_parts: list[torch.Tensor] = []  # every summary's parts: joined once per step
     rows: dict[tuple[str, int], int] = {}  # a summary shared by two keys (conv out = BN in)
     for (layer, kind), summ in summaries.items():
         scale = SUMMARY_KINDS[kind][2]
@@ -90,10 +92,10 @@ def assemble(
             "row": row,
             "saturation": kind == "act" and layer in saturating,
         }
-        pieces.append(Piece(layer, kind, len(summ.parts), extra))
+        pieces.append(Piece(layer, kind, summ.length, extra))
         moment_parts += summ.parts
     if moment_parts:
-        parts.append(torch.stack(moment_parts))
+        parts.append(join_parts(moment_parts))
     if param_norms is not None:
         pieces.append(
             Piece(
@@ -192,9 +194,10 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
             hists.append((hist_kind, lid, _hist_blob(row)))
         elif kind == "params":
             stats += _param_rows(piece, chunk, matrices.get("log_abs"), layer_ids, hists, fast)
-        elif kind == "bn_gap":
+        elif kind == "bn_gap":  # [batch mean, invstd, running mean, running var] per channel
             lid = layer_ids[piece.layer]
-            stats += [("bn_mean_gap", lid, float(chunk[0])), ("bn_var_gap", lid, float(chunk[1]))]
+            mean_gap, var_gap = gaps(chunk, piece.extra["eps"])
+            stats += [("bn_mean_gap", lid, mean_gap), ("bn_var_gap", lid, var_gap)]
         elif kind == "units":
             active = chunk > 0.5
             lid = layer_ids[piece.layer]

@@ -11,6 +11,7 @@ from collections import defaultdict
 import torch
 from torch import nn
 
+from inspector.probes import native
 from inspector.probes.tensor_summary import sample_stride
 
 
@@ -30,6 +31,7 @@ class ParamTracker:
         self.fast = fast
         self.info: dict = {}  # numels and which norms took the fast path, for the flush
         self.snapshot: list[torch.Tensor] | None = None
+        self._views: tuple[tuple[int, ...], list[torch.Tensor]] | None = None
         self.has_snapshot = False
 
     @property
@@ -43,6 +45,8 @@ class ParamTracker:
             with torch.no_grad():
                 if self.snapshot is None:
                     self.snapshot = [w.clone() for w in weights]
+                elif self._native(weights):  # CPU: one C call for every tensor
+                    native.gather(weights, self.snapshot)
                 else:  # reuse the buffers: no allocation per recorded step
                     torch._foreach_copy_(self.snapshot, weights)
             self.has_snapshot = True
@@ -50,15 +54,39 @@ class ParamTracker:
             self.has_snapshot = False
 
     def _update_sample(self) -> list[torch.Tensor]:
-        """Strided views of every parameter: the elements update_ratio is measured on."""
-        return [
-            p.detach().reshape(-1)[::stride]
-            for (_, p), stride in zip(self.params, self.update_strides)
-        ]
+        """Strided views of every parameter: the elements update_ratio is measured on
+        (cached while no parameter's storage has been replaced)."""
+        key = tuple(p.data_ptr() for _, p in self.params)
+        if self._views is None or self._views[0] != key:
+            views = [
+                p.detach().reshape(-1)[::stride]
+                for (_, p), stride in zip(self.params, self.update_strides)
+            ]
+            if not all(p.is_contiguous() for _, p in self.params):
+                return views  # reshape copied: a view of a copy cannot be kept
+            self._views = (key, views)
+        return self._views[1]
 
-    def _norms(self, tensors: list[torch.Tensor], kind: str) -> list[torch.Tensor]:
-        """2-norms in one or two foreach calls: float32 where the flush found that safe,
-        float64 (finite for every finite float32 tensor, no overflow or underflow) else."""
+    def _norms(self, tensors: list[torch.Tensor | None], kind: str) -> torch.Tensor:
+        """2-norms (float64 vector, NaN where a tensor is None): on the CPU one C pass over
+        every tensor, accumulated in float64; else one or two foreach calls, float32 where
+        the flush found that safe, float64 (finite for every finite float32 tensor, no
+        overflow or underflow) else."""
+        present = [t for t in tensors if t is not None]
+        if not present:
+            device = self.params[0][1].device
+            return torch.full((len(tensors),), float("nan"), dtype=torch.float64, device=device)
+        if all(native.usable(t) for t in present):
+            self.info[f"{kind[-1]}_fast"] = [False] * len(tensors)
+            norms = native.sum_squares(present).sqrt_()
+            if len(present) == len(tensors):
+                return norms
+            out = torch.full((len(tensors),), float("nan"), dtype=torch.float64)
+            out[[i for i, t in enumerate(tensors) if t is not None]] = norms
+            return out
+        return torch.stack(self._foreach_norms(tensors, kind)).to(torch.float64)
+
+    def _foreach_norms(self, tensors: list[torch.Tensor | None], kind: str) -> list[torch.Tensor]:
         fast = [self.fast.get((kind, n), False) for n, _ in self.params]
         self.info[f"{kind[-1]}_fast"] = fast
         out: list[torch.Tensor | None] = [None] * len(tensors)
@@ -68,7 +96,9 @@ class ParamTracker:
                 got = torch._foreach_norm([tensors[i] for i in idx], 2, dtype=dtype)
                 for i, t in zip(idx, got):
                     out[i] = t
-        return out  # type: ignore[return-value]
+        device = next(t.device for t in tensors if t is not None)
+        nan = torch.full((), float("nan"), device=device)
+        return [nan if t is None else t for t in out]
 
     def norms(self) -> tuple[torch.Tensor | None, list[list[torch.Tensor]]]:
         """[w_norm..., update_norm..., grad_norm..., w_before_norm...] and grad samples.
@@ -85,28 +115,43 @@ class ParamTracker:
             w_norms = self._norms(weights, "param_w")
             device = weights[0].device
             if self.has_snapshot:
-                before = torch._foreach_norm(self.snapshot, 2, dtype=torch.float64)
-                # in place: the snapshot becomes -dw (it is re-copied when the next recorded
-                # step is armed), so no temporary is allocated each step
-                torch._foreach_sub_(self.snapshot, self._update_sample())
-                upd = torch._foreach_norm(self.snapshot, 2, dtype=torch.float64)
+                views = self._update_sample()
+                if self._native(views) and self._native(self.snapshot):
+                    before, upd = native.update_norms(views, self.snapshot)
+                else:
+                    before = self._sample_norms(self.snapshot)
+                    # in place: the snapshot becomes -dw (it is re-copied when the next
+                    # recorded step is armed), so no temporary is allocated each step
+                    torch._foreach_sub_(self.snapshot, views)
+                    upd = self._sample_norms(self.snapshot)
             else:
-                nan = torch.full((), float("nan"), device=device)
-                before = upd = [nan] * len(weights)
+                before = upd = torch.full(
+                    (len(weights),), float("nan"), dtype=torch.float64, device=device
+                )
             grads = [p.grad for _, p in self.params]
             g_norms = self._norms([None if g is None else g.detach() for g in grads], "param_g")
             samples = []
-            for i, g in enumerate(grads):
+            for g in grads:
                 if g is None:
-                    g_norms[i] = torch.full((), float("nan"), device=device)
                     samples.append([])
                     continue
                 flat = g.detach().reshape(-1)
                 stride = sample_stride(flat.numel(), flat.numel(), self.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
-            # one promoting stack (float32 fast norms, float64 robust ones)
-            norms = torch.stack([*w_norms, *upd, *g_norms, *before]).to(torch.float64)
+            norms = torch.cat([w_norms, upd, g_norms, before])
         return norms, samples
+
+    @staticmethod
+    def _native(tensors: list[torch.Tensor]) -> bool:
+        """Whether these 1-D tensors can go through the C kernels (float32, CPU)."""
+        return all(native.usable_1d(t) for t in tensors)
+
+    @staticmethod
+    def _sample_norms(tensors: list[torch.Tensor]) -> torch.Tensor:
+        """float64 norms of the update samples (small, contiguous copies)."""
+        if all(native.usable(t) for t in tensors):
+            return native.sum_squares(tensors).sqrt_()
+        return torch.stack(torch._foreach_norm(tensors, 2, dtype=torch.float64))
 
     def layer_rows(self, model: nn.Module) -> list[dict]:
         """The store's rows for the parameters (shape, trainable, module, tied names)."""

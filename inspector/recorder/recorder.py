@@ -22,7 +22,12 @@ from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
 from inspector.probes import fused
-from inspector.probes.batchnorm_gap import batchnorm_gap, gap_from_graph
+from inspector.probes.batchnorm_gap import (
+    input_batch_stats,
+    pack_gap_inputs,
+    running_stats,
+    saved_batch_stats,
+)
 from inspector.probes.saturation import activation_bounds, can_die
 from inspector.probes.tensor_summary import DEFAULT_MAX_SAMPLE, SummarySpec, TensorSummary
 from inspector.probes.unit_activity import active_units, unit_dim
@@ -89,6 +94,7 @@ class Recorder:
         self._call_order: dict[str, int] = {}
         self._unit_counts: dict[str, int] = {}
         self._layer_ids: dict[str, int] = {}
+        self._bn_eps: dict[str, float] = {}  # BN layers' eps (the host computes the gaps)
         # (layer, kind) / ('param_w'|'param_g', name) -> fast float32 path is safe; learnt
         # by the flush worker from the last recorded step (absent: robust path)
         self._fast: dict[tuple[str, str], bool] = {}
@@ -125,6 +131,7 @@ class Recorder:
             self._hooks.add_forward(module, self._on_forward, name)
             if isinstance(module, BN_TYPES) and module.track_running_stats:
                 self._hooks.add_forward_pre(module, self._on_bn_pre, name)
+                self._bn_eps[name] = float(module.eps)
 
     def remove_hooks(self) -> None:
         """Remove every hook this recorder added (idempotent)."""
@@ -166,8 +173,7 @@ class Recorder:
         if inp is not None and _unrecordable(inp):
             return
         if self._live() and module.running_mean is not None:
-            running = (module.running_mean.clone(), module.running_var.clone())
-            self._buffer.bn_running[name] = running
+            self._buffer.bn_running[name] = running_stats(module)
 
     def _on_forward(self, name: str, module: nn.Module, inputs, output) -> None:
         if not self._live():
@@ -205,10 +211,10 @@ class Recorder:
                 buf.accumulate((name, "norm_in"), in_summ)
                 running = buf.bn_running.pop(name, None)
                 if running is not None and inp.dim() >= 2:
-                    gap = gap_from_graph(out, *running, module.eps)
-                    if gap is None:
-                        gap = batchnorm_gap(inp, *running, module.eps)
-                    buf.tensors[(name, "bn_gap")] = gap
+                    batch = saved_batch_stats(out, running.numel() // 2)
+                    if batch is None:
+                        batch = input_batch_stats(inp, module.eps)
+                    buf.tensors[(name, "bn_gap")] = pack_gap_inputs(*batch, running)
                     per_channel = inp.numel() // inp.shape[1]
                     buf.host_stats.append((name, "bn_batch_size", float(inp.shape[0])))
                     buf.host_stats.append((name, "bn_count_per_channel", float(per_channel)))
@@ -282,7 +288,15 @@ class Recorder:
     def _flush(self, step: int, now: float, duration: float | None, recorded: bool = True) -> None:
         self._register_layers()
         buf, tracker = self._buffer, self._tracker
-        tensors = [(Piece(name, kind, t.numel()), t) for (name, kind), t in buf.tensors.items()]
+        tensors = [
+            (
+                Piece(
+                    name, kind, t.numel(), {"eps": self._bn_eps[name]} if kind == "bn_gap" else {}
+                ),
+                t,
+            )
+            for (name, kind), t in buf.tensors.items()
+        ]
         host_scalars = []
         for name, s, value in buf.pending_scalars:
             if isinstance(value, torch.Tensor):

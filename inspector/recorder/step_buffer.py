@@ -23,8 +23,8 @@ class StepBuffer:
         self.tensors: dict[tuple[str, str], torch.Tensor] = {}  # bn gaps, unit activity
         self.calls: dict[str, int] = defaultdict(int)  # forward calls per layer
         self.host_stats: list[tuple[str, str, float]] = []  # (layer, stat, value)
-        # BN running statistics before this step's forward (the pre-hook's copies)
-        self.bn_running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        # BN [running_mean, running_var] before this step's forward (the pre-hook's copy)
+        self.bn_running: dict[str, torch.Tensor] = {}
         # the last plain output summarised: conv -> BN reuses it as the BN's input summary
         self.last_out: tuple[torch.Tensor, int, TensorSummary] | None = None
         self.producer: tuple[torch.Tensor, nn.Module] | None = None  # last output, its module

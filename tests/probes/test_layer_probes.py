@@ -7,7 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
+from inspector.probes.batchnorm_gap import (
+    batch_channel_moments,
+    gaps,
+    input_batch_stats,
+    pack_gap_inputs,
+)
 from inspector.probes.saturation import activation_bounds, can_die
 from inspector.probes.unit_activity import active_units
 
@@ -26,7 +31,7 @@ def test_batchnorm_gap_against_formula():
     torch.manual_seed(1)
     x = torch.randn(16, 4, 3, 3) * 3 + 2
     rm, rv, eps = torch.zeros(4), torch.ones(4), 1e-5
-    gap = batchnorm_gap(x, rm, rv, eps).numpy()
+    gap = gaps(pack_gap_inputs(*input_batch_stats(x, eps), torch.cat([rm, rv])).numpy(), eps)
     a = np.moveaxis(x.numpy().astype(np.float64), 1, 0).reshape(4, -1)
     mean_gap = np.mean(np.abs(a.mean(1) - 0) / np.sqrt(1 + eps))
     var_gap = np.mean(np.abs(np.log(a.var(1) + eps) - np.log(1 + eps)))
@@ -36,8 +41,8 @@ def test_batchnorm_gap_against_formula():
 def test_batchnorm_gap_is_zero_when_running_stats_match():
     x = torch.randn(32, 3, 4, 4)
     mean, var = batch_channel_moments(x)
-    gap = batchnorm_gap(x, mean, var, 0.0)
-    assert torch.allclose(gap, torch.zeros(2, dtype=torch.float64), atol=1e-5)
+    gap = gaps(pack_gap_inputs(*input_batch_stats(x, 0.0), torch.cat([mean, var])).numpy(), 0.0)
+    np.testing.assert_allclose(gap, [0.0, 0.0], atol=1e-5)
 
 
 def test_active_units_naive():

@@ -12,7 +12,12 @@ import torch
 from torch import nn
 
 import inspector
-from inspector.probes.batchnorm_gap import batch_channel_moments, batchnorm_gap
+from inspector.probes.batchnorm_gap import (
+    batch_channel_moments,
+    gaps,
+    input_batch_stats,
+    pack_gap_inputs,
+)
 from inspector.probes.tensor_summary import (
     SummarySpec,
     TensorSummary,
@@ -122,7 +127,7 @@ def test_batchnorm_moments_and_gap_at_mean_100_std_003():
     np.testing.assert_allclose(mean.numpy(), a.mean(1), rtol=1e-6)
     np.testing.assert_allclose(var.numpy(), a.var(1), rtol=1e-3)
     rm, rv, eps = torch.full((4,), 100.0), torch.full((4,), 0.0004), 1e-5
-    gap = batchnorm_gap(x, rm, rv, eps).numpy()
+    gap = gaps(pack_gap_inputs(*input_batch_stats(x, eps), torch.cat([rm, rv])).numpy(), eps)
     ref_var_gap = np.mean(np.abs(np.log(a.var(1) + eps) - np.log(0.0004 + eps)))
     assert gap[1] == pytest.approx(ref_var_gap, rel=1e-3, abs=1e-4)
 

@@ -1,0 +1,282 @@
+/* One-pass CPU kernels for the recorder's summaries (see native.py, which compiles this
+ * file on first use: plain C, no torch headers; OpenMP shares torch's runtime).
+ *
+ * inspector_summarize: the robust row of TensorSummary (tensor_summary.py) for a contiguous
+ * float32 vector, in one read of every element instead of four eager kernels:
+ *   row = [shift, scale, sum(y), ||y||, min, max, nonzero(sample), sat(sample)],
+ *   y = (x - shift) / scale, shift = mean of the systematic sample (rounded to float32),
+ *   scale = max|x - shift| (at least the smallest normal float32).
+ * Sums are accumulated in float64 over x - shift: no overflow, no underflow of squares, no
+ * cancellation for any finite float32 input. Min/max are exact; a NaN anywhere makes both
+ * NaN (the host reads that as "NaN present", as with torch.aminmax).
+ *
+ * inspector_sum_squares: sum of x^2 in float64 of each of k float32 vectors (parameter and
+ * gradient norms: exact for every finite tensor, in one call for the whole model).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* below this many elements one thread is faster than waking the team */
+#define PARALLEL_MIN 16384
+
+typedef struct {
+    double s1, s2;
+    float mn, mx;
+    int64_t nans;
+} moments_t;
+
+static void moments_pass(const float *restrict x, int64_t n, float c, moments_t *out)
+{
+    double s1 = 0.0, s2 = 0.0;
+    float mn = INFINITY, mx = -INFINITY;
+    int64_t nans = 0;
+#pragma omp simd reduction(+ : s1, s2, nans) reduction(min : mn) reduction(max : mx)
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        double d = (double)v - (double)c;
+        s1 += d;
+        s2 += d * d;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        nans += (v != v);
+    }
+    out->s1 = s1;
+    out->s2 = s2;
+    out->mn = mn;
+    out->mx = mx;
+    out->nans = nans;
+}
+
+static void moments_all(const float *x, int64_t n, float c, moments_t *t)
+{
+    t->s1 = 0.0;
+    t->s2 = 0.0;
+    t->mn = INFINITY;
+    t->mx = -INFINITY;
+    t->nans = 0;
+    if (n < PARALLEL_MIN) {
+        moments_pass(x, n, c, t);
+        return;
+    }
+#pragma omp parallel
+    {
+        int k = 1, j = 0;
+#ifdef _OPENMP
+        k = omp_get_num_threads();
+        j = omp_get_thread_num();
+#endif
+        int64_t chunk = (n + k - 1) / k;
+        int64_t lo = (int64_t)j * chunk;
+        int64_t hi = lo + chunk < n ? lo + chunk : n;
+        moments_t a = {0.0, 0.0, INFINITY, -INFINITY, 0};
+        if (lo < hi)
+            moments_pass(x + lo, hi - lo, c, &a);
+#pragma omp critical
+        {
+            t->s1 += a.s1;
+            t->s2 += a.s2;
+            t->nans += a.nans;
+            if (a.mn < t->mn)
+                t->mn = a.mn;
+            if (a.mx > t->mx)
+                t->mx = a.mx;
+        }
+    }
+}
+
+void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sample,
+                         float *sample, int has_bounds, float mid, float near, float *row)
+{
+    double ssum = 0.0;
+    int64_t nonzero = 0, sat = 0;
+    for (int64_t i = 0; i < n_sample; i++) {
+        float v = x[i * stride];
+        sample[i] = v;
+        ssum += (double)v;
+        nonzero += (v != 0.0f);
+        if (has_bounds)
+            sat += (fabsf(v - mid) >= near);
+    }
+    float c = n_sample ? (float)(ssum / (double)n_sample) : 0.0f;
+    if (!isfinite(c))
+        c = 0.0f; /* Inf/NaN in the sample: the row is reported as NaN anyway */
+    moments_t t;
+    moments_all(x, n, c, &t);
+    float mn = t.nans ? NAN : t.mn, mx = t.nans ? NAN : t.mx;
+    double r = fmax((double)mx - (double)c, (double)c - (double)mn);
+    if (r < 0x1p-126)
+        r = 0x1p-126;
+    row[0] = c;
+    row[1] = (float)r;
+    row[2] = (float)(t.s1 / r);
+    row[3] = (float)(sqrt(t.s2) / r);
+    row[4] = mn;
+    row[5] = mx;
+    row[6] = (float)nonzero;
+    row[7] = (float)sat;
+}
+
+static double squares_pass(const float *restrict x, int64_t n)
+{
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) {
+        double v = (double)x[i];
+        s += v * v;
+    }
+    return s;
+}
+
+void inspector_sum_squares(const float *const *xs, const int64_t *ns, int64_t k, double *out)
+{
+    int64_t total = 0;
+    for (int64_t j = 0; j < k; j++) {
+        out[j] = 0.0;
+        total += ns[j];
+    }
+    if (total < PARALLEL_MIN) {
+        for (int64_t j = 0; j < k; j++)
+            out[j] = squares_pass(xs[j], ns[j]);
+        return;
+    }
+    /* every thread takes an equal share of the concatenated elements */
+#pragma omp parallel
+    {
+        int nt = 1, id = 0;
+#ifdef _OPENMP
+        nt = omp_get_num_threads();
+        id = omp_get_thread_num();
+#endif
+        int64_t chunk = (total + nt - 1) / nt;
+        int64_t lo = (int64_t)id * chunk;
+        int64_t hi = lo + chunk < total ? lo + chunk : total;
+        int64_t start = 0;
+        for (int64_t j = 0; j < k && start < hi; j++) {
+            int64_t end = start + ns[j];
+            int64_t a = lo > start ? lo : start, b = hi < end ? hi : end;
+            if (a < b) {
+                double s = squares_pass(xs[j] + (a - start), b - a);
+#pragma omp atomic
+                out[j] += s;
+            }
+            start = end;
+        }
+    }
+}
+
+/* inspector_active_units: out[c] = 1 if some element of unit c is > 0, for x viewed as
+ * (outer, channels, inner) (a rectifier's output, units on the middle axis). Stops reading
+ * a unit at its first positive element, so a healthy layer costs a few reads per unit; a
+ * NaN is not > 0. */
+void inspector_active_units(const float *x, int64_t outer, int64_t channels, int64_t inner,
+                            uint8_t *out)
+{
+    for (int64_t c = 0; c < channels; c++)
+        out[c] = 0;
+    if (inner == 1) { /* units last (Linear, attention): rows until every unit has fired */
+        int64_t left = channels;
+        for (int64_t o = 0; o < outer && left > 0; o++) {
+            const float *row = x + o * channels;
+            for (int64_t c = 0; c < channels; c++) {
+                if (!out[c] && row[c] > 0.0f) {
+                    out[c] = 1;
+                    left--;
+                }
+            }
+        }
+        return;
+    }
+    for (int64_t c = 0; c < channels; c++) {
+        for (int64_t o = 0; o < outer && !out[c]; o++) {
+            const float *p = x + (o * channels + c) * inner;
+            for (int64_t i = 0; i < inner; i++) {
+                if (p[i] > 0.0f) {
+                    out[c] = 1;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* inspector_histograms: fixed-edge histograms of many float32 samples, grouped.
+ * Group g owns samples[starts[g]] .. samples[starts[g + 1] - 1] (each ``lengths[s]``
+ * elements ``strides[s]`` apart); its row of ``out``
+ * (``width`` doubles: n_bins bins, then the NaN and Inf counts) receives their counts.
+ * Bins come from the magnitude |x| through two tables indexed by the top 12 bits of its
+ * float32 pattern (exponent and 4 mantissa bits: a cell spans a factor <= 1.0625, less
+ * than the ratio between two edges, so at most one edge lies inside): k = number of edge
+ * magnitudes <= |x| = base[cell] + (|x| >= inner[cell]), exact for float32 edges.
+ * symlog != 0: bin = center +- k by the sign (the symlog scale); else bin = k. */
+void inspector_histograms(const float *const *samples, const int64_t *lengths,
+                          const int64_t *strides, const int64_t *starts, int64_t groups, const int32_t *base,
+                          const float *inner, int symlog, int64_t center, int64_t n_bins,
+                          double *out)
+{
+    int64_t width = n_bins + 2;
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1)
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t local[4][256];
+        memset(local, 0, sizeof(local));
+        for (int64_t s = starts[g]; s < starts[g + 1]; s++) {
+            const float *x = samples[s];
+            int64_t n = lengths[s], step = strides[s];
+            for (int64_t i = 0; i < n; i++) {
+                uint32_t bits;
+                memcpy(&bits, &x[i * step], 4);
+                uint32_t a = bits & 0x7fffffffu;
+                int64_t bin;
+                if (a >= 0x7f800000u) {
+                    bin = a == 0x7f800000u ? n_bins + 1 : n_bins;
+                } else {
+                    float mag;
+                    memcpy(&mag, &a, 4);
+                    uint32_t cell = a >> 19;
+                    int64_t k = base[cell] + (mag >= inner[cell]);
+                    bin = symlog ? ((bits >> 31) ? center - k : center + k) : k;
+                }
+                local[i & 3][bin]++;
+            }
+        }
+        for (int64_t b = 0; b < width; b++)
+            out[g * width + b] = (double)(local[0][b] + local[1][b] + local[2][b] + local[3][b]);
+    }
+}
+
+/* inspector_gather: dst[j][i] = src[j][i * strides[j]] for i < lengths[j] (the parameters'
+ * update samples, snapshotted before a recorded step). */
+void inspector_gather(const float *const *src, const int64_t *strides, const int64_t *lengths,
+                      int64_t k, float *const *dst)
+{
+    for (int64_t j = 0; j < k; j++) {
+        const float *s = src[j];
+        float *d = dst[j];
+        int64_t step = strides[j];
+        for (int64_t i = 0; i < lengths[j]; i++)
+            d[i] = s[i * step];
+    }
+}
+
+/* inspector_update_norms: per tensor j, before[j] = sum b^2 and change[j] = sum (a - b)^2
+ * in float64, a = src[j][i * strides[j]] (the weights now), b = snap[j][i] (the snapshot). */
+void inspector_update_norms(const float *const *src, const int64_t *strides,
+                            const int64_t *lengths, int64_t k, const float *const *snap,
+                            double *before, double *change)
+{
+    for (int64_t j = 0; j < k; j++) {
+        const float *s = src[j], *b = snap[j];
+        int64_t step = strides[j];
+        double sb = 0.0, sd = 0.0;
+        for (int64_t i = 0; i < lengths[j]; i++) {
+            double bi = (double)b[i], d = (double)s[i * step] - bi;
+            sb += bi * bi;
+            sd += d * d;
+        }
+        before[j] = sb;
+        change[j] = sd;
+    }
+}
