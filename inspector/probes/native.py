@@ -80,7 +80,10 @@ def _compile(out: Path) -> None:
         os.close(fd)
         cmd = [cc, *flags, "-shared", "-fPIC", "-o", tmp, str(SOURCE), "-lm"]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise RuntimeError(f"{cc} could not build the kernels: {exc}") from None
             if done.returncode == 0:
                 os.replace(tmp, out)
                 return

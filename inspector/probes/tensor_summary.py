@@ -22,6 +22,11 @@ with Chan's parallel formula. Every moment is finite for every finite tensor who
 previous recorded step was well inside float32's safe range (``fast_path_ok``), and
 ``finalize`` reports NaN rather than a wrong number if a fast row turns out unsafe.
 
+On the CPU both halves run in C (``probes.native``): one pass per tensor gives the robust
+row with float64 accumulators (no fast path needed) and copies the sample; the histograms
+of a step are one call. The eager kernels here are the CUDA path (no host sync) and the
+fallback where no C compiler is available.
+
 Exactness: count, moments, min, max always cover every element; whether a NaN/Inf is
 present is exact (min/max become NaN or infinite). Histogram, zero / saturation fractions
 and NaN / Inf counts come from the sample unless ``max_sample`` is None (exact mode); a
@@ -40,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from inspector.probes import fused, native
+from inspector.probes import native
 from inspector.probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
 
 DEFAULT_MAX_SAMPLE = 4096
@@ -152,12 +157,8 @@ class TensorSummary:
             head += [mn, mx]
         else:
             head = [_const(0.0, flat.device), _const(-1.0, flat.device)]
-            one_pass = fused.fast_moments(flat)  # large CPU tensors: sum, norm, min, max
-            if one_pass is not None:
-                head += list(one_pass.unbind())
-            else:
-                mn, mx = torch.aminmax(flat)
-                head += [flat.sum(), torch.linalg.vector_norm(flat), mn, mx]
+            mn, mx = torch.aminmax(flat)
+            head += [flat.sum(), torch.linalg.vector_norm(flat), mn, mx]
         # zeros = sample size - non-zeros (on the host): count_nonzero is one fast kernel
         parts = [*head, torch.count_nonzero(sample)]
         if spec.bounds is not None:  # |x - midpoint| >= half range - tolerance
@@ -358,11 +359,9 @@ def batch_histograms(groups: list[list[torch.Tensor]], scale: str) -> torch.Tens
     values = torch.cat([s.float() for _, s in flat_groups], out=_workspace("v", total, device))
     owners = tuple(g for g, _ in flat_groups)
     seg = _segments(owners, tuple(s.numel() for _, s in flat_groups), width, device)
-    keys = fused.histogram_keys(values, seg, scale, n_bins)  # one pass where it pays
-    if keys is None:
-        pos = _bin_position(values, scale, out=_workspace("p", total, device))
-        pos.nan_to_num_(nan=n_bins).masked_fill_(values.isinf(), n_bins + 1).add_(seg)
-        keys = _workspace("k", total, device, torch.int32).copy_(pos)  # exact: ints < 2**24
+    pos = _bin_position(values, scale, out=_workspace("p", total, device))
+    pos.nan_to_num_(nan=n_bins).masked_fill_(values.isinf(), n_bins + 1).add_(seg)
+    keys = _workspace("k", total, device, torch.int32).copy_(pos)  # exact: ints < 2**24
     counts = torch.bincount(keys, minlength=len(groups) * width)
     return counts.to(torch.float64).view(len(groups), width)
 

@@ -21,7 +21,6 @@ from torch import nn
 from inspector.errors import InspectorError
 from inspector.integrations.amp import LossScaleTracker, amp_step
 from inspector.integrations.compiled import GraphBreakCount, check_compiled
-from inspector.probes import fused
 from inspector.probes.batchnorm_gap import (
     input_batch_stats,
     pack_gap_inputs,
@@ -266,7 +265,6 @@ class Recorder:
         self._buffer.pending_scalars += [(key, step, value) for key, value in values]
         if recorded:
             self._flush(step, now, duration)
-            fused.count_recorded_step()
         else:
             pending.append((step, now, duration))
             due = now - self._last_write + duration >= self.write_interval

@@ -26,6 +26,8 @@ from inspector.probes.tensor_summary import (
     finalize,
 )
 
+pytestmark = pytest.mark.usefixtures("both_summary_paths")  # C and eager kernels
+
 EXACT = SummarySpec("value", max_sample=None)
 SAMPLED = SummarySpec("value", max_sample=256)
 

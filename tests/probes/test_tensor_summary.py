@@ -25,6 +25,8 @@ from inspector.probes.tensor_summary import (
     sample_stride,
 )
 
+pytestmark = pytest.mark.usefixtures("both_summary_paths")  # C and eager kernels
+
 EXACT = SummarySpec("value", max_sample=None)
 
 
