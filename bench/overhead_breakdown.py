@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overhead import CASES, LOAD_LIMIT, Trainer  # noqa: E402
 
 import inspector  # noqa: E402
-from inspector.probes import fused  # noqa: E402
 from inspector.recorder import flush as flush_mod  # noqa: E402
 from inspector.recorder import hooks as hooks_mod  # noqa: E402
 from inspector.recorder import param_tracker, recorder  # noqa: E402
@@ -146,9 +145,9 @@ def bench_case(name: str, rounds: int, steps: int) -> dict:
     tr.steps(3)
     modules = watched_modules(tr)
     with tempfile.TemporaryDirectory() as root:
-        # past the fused kernels' compile: the rounds time the steady state
+        # the C kernels load once per process: the rounds time the steady state
         with inspector.watch(tr.model, run="warmup", root=root, every=1) as rec:
-            tr.steps(fused.AUTO_AFTER_STEPS + 3, lambda loss: rec.step(loss=loss))
+            tr.steps(5, lambda loss: rec.step(loss=loss))
         times: dict[str, list[float]] = {
             "baseline": [],
             "floor": [],
