@@ -142,17 +142,26 @@ def library() -> ctypes.CDLL | None:
     return _lib
 
 
-def usable(t: torch.Tensor) -> bool:
-    """Whether ``t`` can go through the C kernels (contiguous float32 on the CPU, plain
-    tensor, not inside a dynamo trace)."""
+def _plain_cpu_float32(t: torch.Tensor) -> bool:
+    """A float32 CPU tensor the kernels may read (no subclass, not inside a dynamo trace,
+    kernels loaded)."""
     return (
         type(t) in _PLAIN
         and t.device.type == "cpu"
         and t.dtype == torch.float32
-        and t.is_contiguous()
         and not torch.compiler.is_compiling()
         and library() is not None
     )
+
+
+def usable(t: torch.Tensor) -> bool:
+    """Whether contiguous ``t`` can go through the C kernels."""
+    return t.is_contiguous() and _plain_cpu_float32(t)
+
+
+def usable_1d(t: torch.Tensor) -> bool:
+    """Whether 1-D ``t`` (any stride) can go to the strided kernels (histograms, samples)."""
+    return t.dim() == 1 and _plain_cpu_float32(t)
 
 
 def summarize(
@@ -206,18 +215,6 @@ def active_units(x: torch.Tensor, channel_dim: int) -> torch.Tensor:
     return out
 
 
-def usable_1d(t: torch.Tensor) -> bool:
-    """Whether 1-D ``t`` (any stride) can go to the histogram kernel."""
-    return (
-        type(t) in _PLAIN
-        and t.device.type == "cpu"
-        and t.dtype == torch.float32
-        and t.dim() == 1
-        and not torch.compiler.is_compiling()
-        and library() is not None
-    )
-
-
 @functools.lru_cache(maxsize=2)
 def bin_tables(scale: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     """(base, inner, symlog, center) for ``inspector_histograms``: per cell of 2**19 float32
@@ -252,16 +249,12 @@ def histograms(groups: list[list[torch.Tensor]], scale: str, n_bins: int) -> tor
     assert lib is not None
     base, inner, symlog, center = bin_tables(scale)
     flat = [s for group in groups for s in group]
-    k = len(flat)
-    ptrs = (ctypes.c_void_p * k)(*[s.data_ptr() for s in flat])
-    lengths = (ctypes.c_int64 * k)(*[s.numel() for s in flat])
-    strides = (ctypes.c_int64 * k)(*[s.stride(0) if s.numel() > 1 else 1 for s in flat])
-    starts = (ctypes.c_int64 * (len(groups) + 1))(0, *np.cumsum([len(g) for g in groups]))
+    starts = _int64s([0, *np.cumsum([len(g) for g in groups]).tolist()])
     out = torch.empty((len(groups), n_bins + 2), dtype=torch.float64)
     lib.inspector_histograms(
-        ptrs,
-        lengths,
-        strides,
+        _pointers(flat),
+        _int64s([s.numel() for s in flat]),
+        _strides(flat),
         starts,
         len(groups),
         base.ctypes.data,
@@ -282,13 +275,18 @@ def _int64s(values: list[int]):
     return (ctypes.c_int64 * len(values))(*values)
 
 
+def _strides(views: list[torch.Tensor]):
+    """Element strides of 1-D views (a single element's stride is irrelevant: 1)."""
+    return _int64s([v.stride(0) if v.numel() > 1 else 1 for v in views])
+
+
 def gather(views: list[torch.Tensor], out: list[torch.Tensor]) -> None:
     """Copy each strided 1-D float32 view into its contiguous buffer in ``out``."""
     lib = library()
     assert lib is not None
     lib.inspector_gather(
         _pointers(views),
-        _int64s([v.stride(0) if v.numel() > 1 else 1 for v in views]),
+        _strides(views),
         _int64s([v.numel() for v in views]),
         len(views),
         _pointers(out),
@@ -306,7 +304,7 @@ def update_norms(
     change = torch.empty(k, dtype=torch.float64)
     lib.inspector_update_norms(
         _pointers(views),
-        _int64s([v.stride(0) if v.numel() > 1 else 1 for v in views]),
+        _strides(views),
         _int64s([v.numel() for v in views]),
         k,
         _pointers(snapshot),

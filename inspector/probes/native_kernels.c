@@ -12,6 +12,9 @@
  *
  * inspector_sum_squares: sum of x^2 in float64 of each of k float32 vectors (parameter and
  * gradient norms: exact for every finite tensor, in one call for the whole model).
+ *
+ * The other kernels (unit activity, histograms, the update-ratio sample) are described
+ * above their definitions.
  */
 #include <math.h>
 #include <stdint.h>
@@ -22,6 +25,19 @@
 
 /* below this many elements one thread is faster than waking the team */
 #define PARALLEL_MIN 16384
+
+/* [lo, hi): this thread's equal share of n elements, inside a parallel region */
+static void thread_share(int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t k = 1, j = 0;
+#ifdef _OPENMP
+    k = omp_get_num_threads();
+    j = omp_get_thread_num();
+#endif
+    int64_t chunk = (n + k - 1) / k;
+    *lo = j * chunk < n ? j * chunk : n;
+    *hi = *lo + chunk < n ? *lo + chunk : n;
+}
 
 typedef struct {
     double s1, s2;
@@ -64,14 +80,8 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t)
     }
 #pragma omp parallel
     {
-        int k = 1, j = 0;
-#ifdef _OPENMP
-        k = omp_get_num_threads();
-        j = omp_get_thread_num();
-#endif
-        int64_t chunk = (n + k - 1) / k;
-        int64_t lo = (int64_t)j * chunk;
-        int64_t hi = lo + chunk < n ? lo + chunk : n;
+        int64_t lo, hi;
+        thread_share(n, &lo, &hi);
         moments_t a = {0.0, 0.0, INFINITY, -INFINITY, 0};
         if (lo < hi)
             moments_pass(x + lo, hi - lo, c, &a);
@@ -146,14 +156,8 @@ void inspector_sum_squares(const float *const *xs, const int64_t *ns, int64_t k,
     /* every thread takes an equal share of the concatenated elements */
 #pragma omp parallel
     {
-        int nt = 1, id = 0;
-#ifdef _OPENMP
-        nt = omp_get_num_threads();
-        id = omp_get_thread_num();
-#endif
-        int64_t chunk = (total + nt - 1) / nt;
-        int64_t lo = (int64_t)id * chunk;
-        int64_t hi = lo + chunk < total ? lo + chunk : total;
+        int64_t lo, hi;
+        thread_share(total, &lo, &hi);
         int64_t start = 0;
         for (int64_t j = 0; j < k && start < hi; j++) {
             int64_t end = start + ns[j];
