@@ -121,6 +121,8 @@ def _load() -> ctypes.CDLL:
     lib.inspector_gather.restype = None
     lib.inspector_update_norms.argtypes = [p, p, p, i64, p, p, p]
     lib.inspector_update_norms.restype = None
+    lib.inspector_param_pass.argtypes = [p, p, p, p, i64, p, p, p]
+    lib.inspector_param_pass.restype = None
     return lib
 
 
@@ -312,3 +314,32 @@ def update_norms(
         change.data_ptr(),
     )
     return before.sqrt_(), change.sqrt_()
+
+
+def param_pass(
+    weights: list[torch.Tensor],
+    grads: list[torch.Tensor | None],
+    strides: list[int],
+    snapshot: list[torch.Tensor] | None,
+    grad_samples: list[torch.Tensor] | None,
+) -> torch.Tensor:
+    """(4, k) float64 [sum w^2, sum (w - snap)^2, sum g^2, sum snap^2] in one read of every
+    contiguous float32 weight and gradient; see ``inspector_param_pass``. The snapshot (when
+    given) is replaced by the weights' samples, and ``grad_samples[j]`` filled with
+    ``grads[j][::strides[j]]``; a missing gradient's sum is 0 and its sample untouched."""
+    lib = library()
+    assert lib is not None
+    k = len(weights)
+    out = torch.empty((4, k), dtype=torch.float64)
+    null = ctypes.c_void_p(0)
+    lib.inspector_param_pass(
+        _pointers(weights),
+        (ctypes.c_void_p * k)(*[0 if g is None else g.data_ptr() for g in grads]),
+        _int64s([w.numel() for w in weights]),
+        _int64s(strides),
+        k,
+        null if snapshot is None else _pointers(snapshot),
+        null if grad_samples is None else _pointers(grad_samples),
+        out.data_ptr(),
+    )
+    return out

@@ -284,3 +284,74 @@ void inspector_update_norms(const float *const *src, const int64_t *strides,
         change[j] = sd;
     }
 }
+
+/* One thread's part [a, b) of parameter j for inspector_param_pass: squares of the weights
+ * and gradients there, and the sampled elements i * stride that fall inside it. */
+static void param_part(const float *restrict w, const float *restrict g, int64_t a, int64_t b,
+                       int64_t stride, float *restrict snap, float *restrict gs, double *acc)
+{
+    double sw = 0.0, sg = 0.0;
+    if (g) {
+#pragma omp simd reduction(+ : sw, sg)
+        for (int64_t i = a; i < b; i++) {
+            double v = (double)w[i], d = (double)g[i];
+            sw += v * v;
+            sg += d * d;
+        }
+    } else {
+        sw = squares_pass(w + a, b - a);
+    }
+    double sb = 0.0, sd = 0.0;
+    for (int64_t i = (a + stride - 1) / stride; i * stride < b; i++) {
+        float now = w[i * stride];
+        if (snap) {
+            double before = (double)snap[i], d = (double)now - before;
+            sb += before * before;
+            sd += d * d;
+            snap[i] = now;
+        }
+        if (gs)
+            gs[i] = g[i * stride];
+    }
+    acc[0] = sw;
+    acc[1] = sd;
+    acc[2] = sg;
+    acc[3] = sb;
+}
+
+/* inspector_param_pass: the recorder's whole per-step parameter work in one read of every
+ * weight and gradient (k contiguous float32 tensors of n[j] elements; g[j] may be NULL).
+ * out is 4 x k float64: [sum w^2, sum (w[i*s] - snap[i])^2, sum g^2, sum snap[i]^2] per
+ * tensor, s = stride[j]. When snap is given, each snap[j][i] is compared with w[j][i*s] and
+ * then replaced by it (the snapshot the next recorded step's update is measured against);
+ * when gs is given, gs[j][i] = g[j][i*s] (the gradient's histogram sample). */
+void inspector_param_pass(const float *const *w, const float *const *g, const int64_t *n,
+                          const int64_t *stride, int64_t k, float *const *snap,
+                          float *const *gs, double *out)
+{
+    int64_t total = 0;
+    for (int64_t j = 0; j < 4 * k; j++)
+        out[j] = 0.0;
+    for (int64_t j = 0; j < k; j++)
+        total += n[j];
+#pragma omp parallel if (total >= PARALLEL_MIN)
+    {
+        int64_t lo, hi;
+        thread_share(total, &lo, &hi);
+        int64_t start = 0;
+        for (int64_t j = 0; j < k && start < hi; j++) {
+            int64_t end = start + n[j];
+            int64_t a = lo > start ? lo : start, b = hi < end ? hi : end;
+            if (a < b) {
+                double acc[4];
+                param_part(w[j], g[j], a - start, b - start, stride[j], snap ? snap[j] : 0,
+                           gs && g[j] ? gs[j] : 0, acc);
+                for (int q = 0; q < 4; q++) {
+#pragma omp atomic
+                    out[q * k + j] += acc[q];
+                }
+            }
+            start = end;
+        }
+    }
+}

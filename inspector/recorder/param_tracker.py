@@ -33,6 +33,10 @@ class ParamTracker:
         self.snapshot: list[torch.Tensor] | None = None
         self._views: tuple[tuple[int, ...], list[torch.Tensor]] | None = None
         self.has_snapshot = False
+        # CPU: the C pass refreshes the snapshot while it reads the weights at the end of a
+        # recorded step; the next step, armed right after, then needs no copy of its own
+        self._fresh = False
+        self._grad_samples: list[torch.Tensor] | None = None  # reused sample buffers
 
     @property
     def names(self) -> list[str]:
@@ -40,7 +44,11 @@ class ParamTracker:
 
     def arm(self, recorded: bool) -> None:
         """Snapshot the weights' samples before a recorded step (buffers reused), else drop."""
+        fresh, self._fresh = self._fresh, False
         if recorded and self.params:
+            if fresh:  # the C pass has just copied the weights' samples into it
+                self.has_snapshot = True
+                return
             weights = self._update_sample()
             with torch.no_grad():
                 if self.snapshot is None:
@@ -112,6 +120,11 @@ class ParamTracker:
         with torch.no_grad():
             weights = [p.detach() for _, p in self.params]
             self.info["numels"] = [w.numel() for w in weights]
+            grads = [None if p.grad is None else p.grad.detach() for _, p in self.params]
+            if all(native.usable(t) for t in weights) and all(
+                g is None or native.usable(g) for g in grads
+            ):
+                return self._native_norms(weights, grads)
             w_norms = self._norms(weights, "param_w")
             device = weights[0].device
             if self.has_snapshot:
@@ -128,18 +141,43 @@ class ParamTracker:
                 before = upd = torch.full(
                     (len(weights),), float("nan"), dtype=torch.float64, device=device
                 )
-            grads = [p.grad for _, p in self.params]
-            g_norms = self._norms([None if g is None else g.detach() for g in grads], "param_g")
+            g_norms = self._norms(grads, "param_g")
             samples = []
             for g in grads:
                 if g is None:
                     samples.append([])
                     continue
-                flat = g.detach().reshape(-1)
+                flat = g.reshape(-1)
                 stride = sample_stride(flat.numel(), flat.numel(), self.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
             norms = torch.cat([w_norms, upd, g_norms, before])
         return norms, samples
+
+    def _native_norms(
+        self, weights: list[torch.Tensor], grads: list[torch.Tensor | None]
+    ) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
+        """``norms()`` on the CPU: one C pass over every weight and gradient (float64 sums),
+        which also takes the gradients' samples and refreshes the update snapshot."""
+        k = len(weights)
+        lengths = [-(-w.numel() // s) for w, s in zip(weights, self.update_strides)]
+        if self.snapshot is None or [t.numel() for t in self.snapshot] != lengths:
+            self.snapshot = [torch.zeros(m, dtype=torch.float32) for m in lengths]
+            self.has_snapshot = False
+        if self._grad_samples is None or [t.numel() for t in self._grad_samples] != lengths:
+            self._grad_samples = list(torch.empty(sum(lengths), dtype=torch.float32).split(lengths))
+        out = native.param_pass(
+            weights, grads, self.update_strides, self.snapshot, self._grad_samples
+        ).sqrt_()
+        self._fresh = True
+        self.info["w_fast"] = self.info["g_fast"] = [False] * k
+        if not self.has_snapshot:
+            out[1].fill_(float("nan"))
+            out[3].fill_(float("nan"))
+        missing = [j for j, g in enumerate(grads) if g is None]
+        if missing:
+            out[2, missing] = float("nan")
+        samples = [[] if g is None else [s] for g, s in zip(grads, self._grad_samples)]
+        return out.reshape(-1), samples
 
     @staticmethod
     def _native(tensors: list[torch.Tensor]) -> bool:

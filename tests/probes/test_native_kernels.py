@@ -135,6 +135,34 @@ def test_update_norms_and_gather_match_torch():
         assert change[i].item() == pytest.approx(ref, rel=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e30, 1e-30])
+def test_param_pass_matches_float64(scale):
+    """One read of weights and gradients: float64 sums, the update against the snapshot, the
+    snapshot refreshed and the gradient samples taken (also over the parallel threshold)."""
+    g = torch.Generator().manual_seed(6)
+    sizes = [40000, 7, 300, 1]
+    weights = [torch.randn(n, generator=g) * scale for n in sizes]
+    grads = [torch.randn(n, generator=g) * scale for n in sizes]
+    grads[2] = None
+    strides = [13, 1, 3, 1]
+    snap = [w[::s].clone() - 0.5 * scale for w, s in zip(weights, strides)]
+    old = [s.clone() for s in snap]
+    samples = [torch.full((-(-n // s),), -1.0) for n, s in zip(sizes, strides)]
+    out = native.param_pass(weights, grads, strides, snap, samples).numpy()
+    for j, (w, s) in enumerate(zip(weights, strides)):
+        w64, b64 = w.double().numpy(), old[j].double().numpy()
+        assert out[0, j] == pytest.approx(np.sum(w64**2), rel=1e-12)
+        assert out[1, j] == pytest.approx(np.sum((w64[::s] - b64) ** 2), rel=1e-12)
+        assert out[3, j] == pytest.approx(np.sum(b64**2), rel=1e-12)
+        assert torch.equal(snap[j], w[::s])
+        if grads[j] is None:
+            assert out[2, j] == 0.0 and bool((samples[j] == -1.0).all())
+        else:
+            assert out[2, j] == pytest.approx(np.sum(grads[j].double().numpy() ** 2), rel=1e-12)
+            assert torch.equal(samples[j], grads[j][::s])
+    assert np.all(np.isfinite(out)) and np.all(out[[0, 2, 3]][:, [0, 1, 3]] > 0)
+
+
 @pytest.mark.parametrize(
     "shape, dim", [((16, 32, 5, 5), 1), ((4, 9, 40), 2), ((4, 9, 40), 1), ((50, 64), 1)]
 )

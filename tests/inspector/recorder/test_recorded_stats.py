@@ -216,6 +216,30 @@ def test_sampled_update_ratio_is_close_to_exact(tmp_path):
     assert got == pytest.approx(exact, rel=0.1)
 
 
+def test_update_ratio_after_unrecorded_steps(tmp_path):
+    """Recorded steps 0, 2, 4: each update is measured against the weights from just before
+    its own optimizer step, not the snapshot of an earlier recorded step."""
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = torch.randn(32, 8), torch.randint(0, 3, (32,))
+    expected = {}
+    with inspector.watch(model, run="gaps", root=tmp_path, every=2) as rec:
+        for step in range(6):
+            before = model[0].weight.detach().clone()
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            with torch.no_grad():
+                expected[step] = float((model[0].weight - before).norm() / before.norm())
+            rec.step()
+    reader = inspector.open_run(tmp_path / "gaps")
+    assert list(reader.steps()) == [0, 2, 4]
+    for step in (0, 2, 4):
+        got = reader.at_step("update_ratio", step)["0.weight"]
+        assert got == pytest.approx(expected[step], rel=1e-5)
+
+
 class _Block(nn.Module):
     """Transformer-style position-wise feed-forward: (B, L, F) -> Linear -> ReLU -> Linear."""
 
