@@ -29,10 +29,12 @@ from inspector.store.liveness import writer_alive
 from inspector.store.schema import (
     APPLICATION_ID,
     DB_NAME,
+    HISTS_SOURCE,
+    LEGACY_STATS_SOURCE,
     SCHEMA_VERSION,
-    STATS_SOURCE,
     RunStatus,
 )
+from inspector.store.stat_blocks import BlockStats, RowStats
 from inspector.store.stats import HISTOGRAMS
 
 HIST_SCALE = {kind: spec.scale for kind, spec in HISTOGRAMS.items()}
@@ -213,69 +215,86 @@ class RunReader:
         return arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2]
 
     # -- statistics -------------------------------------------------------------------
-    @cached_property
-    def _stats(self) -> str:
-        """The stats rows to query: schema 2 keeps the newest in stats_recent."""
-        recent = self._q(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stats_recent'"
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         )
-        return STATS_SOURCE if recent else "stats"
+
+    @cached_property
+    def _stats(self) -> BlockStats | RowStats:
+        """Schema 3: column blocks; schema 2: stats + stats_recent rows; schema 1: stats."""
+        if self._has_table("stat_blocks"):
+            return BlockStats(self._q, self._problem)
+        return RowStats(
+            self._q, LEGACY_STATS_SOURCE if self._has_table("stats_recent") else "stats"
+        )
+
+    @cached_property
+    def _hists(self) -> str:
+        """The histogram rows to query: schema 3 keeps the newest in hists_recent."""
+        return HISTS_SOURCE if self._has_table("hists_recent") else "hists"
 
     def stat_names(self) -> list[str]:
-        return [r[0] for r in self._q(f"SELECT DISTINCT stat FROM {self._stats} ORDER BY stat")]
+        return self._stats.names()
 
     def layer_series(self, layer: str, stat: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of one statistic of one layer."""
-        rows = self._q(
-            f"SELECT step, value FROM {self._stats} WHERE stat = ? AND layer_id = ? ORDER BY step",
-            (stat, self.layer_id(layer)),
-        )
-        arr = np.array([(_num(s), _num(v)) for s, v in rows], dtype=np.float64).reshape(-1, 2)
-        return arr[:, 0].astype(np.int64), arr[:, 1]
+        got = self._stats.columns(stat).get(self.layer_id(layer))
+        if got is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return got[0].copy(), got[1].copy()
+
+    def _stat_layers(
+        self, stat: str, role: str | None, by_name: bool = False
+    ) -> list[tuple[Layer, np.ndarray, np.ndarray]]:
+        """(layer, steps, values) of every layer that has ``stat``, ordered by position and
+        then id (or name)."""
+        columns = self._stats.columns(stat)
+        if not columns:
+            return []
+        layers = {layer.id: layer for layer in self.layers()}
+        found = [
+            (layers[lid], steps, values)
+            for lid, (steps, values) in columns.items()
+            if lid in layers and (role is None or layers[lid].role == role)
+        ]
+        tie = (lambda layer: layer.name) if by_name else (lambda layer: layer.id)
+        return sorted(found, key=lambda f: (f[0].position, tie(f[0])))
 
     def series(self, stat: str, role: str | None = None, max_steps: int | None = None) -> Series:
         """One statistic for every layer that has it: a (layers x steps) matrix.
 
         ``max_steps`` thins the step axis evenly (for display of long runs).
         """
-        rows = self._q(
-            f"SELECT l.name, l.position, s.step, s.value FROM {self._stats} s JOIN layers l "
-            "ON l.id = s.layer_id WHERE s.stat = ?" + (" AND l.role = ?" if role else ""),
-            (stat, role) if role else (stat,),
-        )
-        if not rows:
+        found = self._stat_layers(stat, role, by_name=True)
+        if not found:
             return Series(stat, np.zeros(0, np.int64), [], np.zeros((0, 0)))
-        order = sorted({(r[1], r[0]) for r in rows})
-        names = [name for _, name in order]
-        steps = np.array(sorted({r[2] for r in rows}), dtype=np.int64)
+        steps = np.unique(np.concatenate([s for _, s, _ in found]))
         if max_steps and len(steps) > max_steps:
             steps = steps[np.unique(np.linspace(0, len(steps) - 1, max_steps).round().astype(int))]
-        row_of = {n: i for i, n in enumerate(names)}
-        col_of = {int(s): i for i, s in enumerate(steps)}
-        values = np.full((len(names), len(steps)), np.nan)
-        for name, _, step, value in rows:
-            col = col_of.get(step)
-            if col is not None and value is not None:
-                values[row_of[name], col] = _num(value)
-        return Series(stat, steps, names, values)
+        values = np.full((len(found), len(steps)), np.nan)
+        for row, (_, layer_steps, layer_values) in enumerate(found):
+            pos = np.searchsorted(steps, layer_steps)
+            ok = pos < len(steps)
+            ok[ok] = steps[pos[ok]] == layer_steps[ok]
+            values[row, pos[ok]] = layer_values[ok]
+        return Series(stat, steps, [layer.name for layer, _, _ in found], values)
 
     def at_step(self, stat: str, step: int, role: str | None = None) -> dict[str, float]:
         """layer name -> value of ``stat`` at ``step``, in layer order."""
-        rows = self._q(
-            f"SELECT l.name, s.value FROM {self._stats} s JOIN layers l ON l.id = s.layer_id "
-            "WHERE s.stat = ? AND s.step = ?"
-            + (" AND l.role = ?" if role else "")
-            + " ORDER BY l.position, l.id",
-            (stat, step, role) if role else (stat, step),
-        )
-        return {name: _num(v) for name, v in rows}
+        out = {}
+        for layer, steps, values in self._stat_layers(stat, role):
+            i = int(np.searchsorted(steps, step))
+            if i < len(steps) and steps[i] == step:
+                out[layer.name] = float(values[i])
+        return out
 
     # -- histograms -------------------------------------------------------------------
     def hist_kinds(self, layer: str | None = None) -> list[str]:
         if layer is None:
-            return [r[0] for r in self._q("SELECT DISTINCT kind FROM hists")]
+            return [r[0] for r in self._q(f"SELECT DISTINCT kind FROM {self._hists}")]
         rows = self._q(
-            "SELECT DISTINCT kind FROM hists WHERE layer_id = ?", (self.layer_id(layer),)
+            f"SELECT DISTINCT kind FROM {self._hists} WHERE layer_id = ?", (self.layer_id(layer),)
         )
         return [r[0] for r in rows]
 
@@ -285,7 +304,7 @@ class RunReader:
             raise StoreError(f"unknown histogram kind {kind!r}; choose from {sorted(HIST_SCALE)}")
         edges = edges_for(HIST_SCALE[kind])
         rows = self._q(
-            "SELECT step, data FROM hists WHERE kind = ? AND layer_id = ? ORDER BY step",
+            f"SELECT step, data FROM {self._hists} WHERE kind = ? AND layer_id = ? ORDER BY step",
             (kind, self.layer_id(layer)),
         )
         bins = len(edges) + 1
@@ -300,7 +319,8 @@ class RunReader:
     def unit_activity(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, active[steps x units]) bits: unit produced a non-zero output in the batch."""
         rows = self._q(
-            "SELECT step, data FROM hists WHERE kind = 'unit_active' AND layer_id = ? ORDER BY step",
+            f"SELECT step, data FROM {self._hists} WHERE kind = 'unit_active' AND layer_id = ? "
+            "ORDER BY step",
             (self.layer_id(layer),),
         )
         known = self.layers_by_name().get(layer)

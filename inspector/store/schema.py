@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-SCHEMA_VERSION = 2  # 2: stats_recent (1 is read as before: no such table)
+# 3: statistics in per-step column blocks (stat_blocks), histograms staged in hists_recent;
+# 2: stats_recent; 1: the stats table alone. Older stores are read as before.
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x494E5350  # "INSP": marks the file as ours (PRAGMA application_id)
 DB_NAME = "run.sqlite"
 ARTIFACTS_DIR = "artifacts"
@@ -38,22 +40,18 @@ CREATE TABLE IF NOT EXISTS scalars (
     value REAL,
     PRIMARY KEY (name, step)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS stats (
-    stat     TEXT NOT NULL,
-    layer_id INTEGER NOT NULL,
-    step     INTEGER NOT NULL,
-    value    REAL,
-    PRIMARY KEY (stat, layer_id, step)
-) WITHOUT ROWID;
--- The newest statistics, appended in write order and moved into `stats` in sorted batches
--- (MERGE_ROWS): one step's rows span every (stat, layer) range of `stats`, so inserting
--- them there directly writes one page per statistic per layer per step. Readers see the
--- union of both tables (STATS_SOURCE).
-CREATE TABLE IF NOT EXISTS stats_recent (
-    stat     TEXT NOT NULL,
-    layer_id INTEGER NOT NULL,
-    step     INTEGER NOT NULL,
-    value    REAL
+-- Statistics by column: one row per recorded step holding every number of the step as
+-- float64 (little-endian, NaN kept); its layout names what each value is. A step is one
+-- insert, whatever the model's size (see inspector/store/stat_blocks.py).
+CREATE TABLE IF NOT EXISTS stat_layouts (
+    id      INTEGER PRIMARY KEY,
+    columns TEXT NOT NULL              -- JSON [[stat, layer_id], ...], one per value of a block
+);
+CREATE TABLE IF NOT EXISTS stat_blocks (
+    id     INTEGER PRIMARY KEY,        -- write order (a step written twice: the last wins)
+    step   INTEGER NOT NULL,
+    layout INTEGER NOT NULL,           -- stat_layouts.id
+    data   BLOB NOT NULL               -- float64 values, len(columns) of them
 );
 CREATE TABLE IF NOT EXISTS hists (
     kind     TEXT NOT NULL,            -- 'act' | 'grad' | 'param_grad' | 'norm_in' | 'unit_active'
@@ -62,6 +60,16 @@ CREATE TABLE IF NOT EXISTS hists (
     data     BLOB NOT NULL,            -- int32 counts (or packed bits for unit_active)
     PRIMARY KEY (kind, layer_id, step)
 ) WITHOUT ROWID;
+-- The newest histograms, appended in write order and moved into `hists` in sorted batches
+-- (HIST_MERGE_ROWS, and at close): one step's histograms span every (kind, layer) range of
+-- `hists`, so inserting them there directly writes one page per histogram per step.
+-- Readers see the union of both tables (HISTS_SOURCE).
+CREATE TABLE IF NOT EXISTS hists_recent (
+    kind     TEXT NOT NULL,
+    layer_id INTEGER NOT NULL,
+    step     INTEGER NOT NULL,
+    data     BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS records (
     kind  TEXT NOT NULL,               -- 'architecture', 'receptive_field', 'findings', ...
     key   TEXT NOT NULL,
@@ -79,14 +87,18 @@ CREATE TABLE IF NOT EXISTS arrays (
 ) WITHOUT ROWID;
 """
 
-# Rows of stats_recent that trigger a merge into stats (~50 steps of a 30-layer model).
-MERGE_ROWS = 16384
-MERGE_SQL = (
-    "INSERT OR REPLACE INTO stats(stat, layer_id, step, value) "
-    "SELECT stat, layer_id, step, value FROM stats_recent ORDER BY stat, layer_id, step, rowid"
+# Rows of hists_recent that trigger a merge into hists (~20 steps of a ResNet-18).
+HIST_MERGE_ROWS = 4096
+HIST_MERGE_SQL = (
+    "INSERT OR REPLACE INTO hists(kind, layer_id, step, data) "
+    "SELECT kind, layer_id, step, data FROM hists_recent ORDER BY kind, layer_id, step, rowid"
 )
-# What readers query as "stats" in a schema-2 store (schema 1: the stats table alone).
-STATS_SOURCE = (
+HISTS_SOURCE = (
+    "(SELECT kind, layer_id, step, data FROM hists "
+    "UNION ALL SELECT kind, layer_id, step, data FROM hists_recent)"
+)
+# Schema 1/2 stores keep one row per number: `stats`, and (2) the unmerged `stats_recent`.
+LEGACY_STATS_SOURCE = (
     "(SELECT stat, layer_id, step, value FROM stats "
     "UNION ALL SELECT stat, layer_id, step, value FROM stats_recent)"
 )

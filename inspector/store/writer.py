@@ -38,11 +38,12 @@ from inspector.store.schema import (
     ARTIFACTS_DIR,
     DB_NAME,
     DDL,
-    MERGE_ROWS,
-    MERGE_SQL,
+    HIST_MERGE_ROWS,
+    HIST_MERGE_SQL,
     SCHEMA_VERSION,
     RunStatus,
 )
+from inspector.store.stat_blocks import encode, layout_json
 
 DISK_FULL = "disk full"
 
@@ -83,7 +84,8 @@ class RunWriter:
         self._db_ino = _inode(run_dir / DB_NAME)
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
-        self._recent_rows = 0  # rows in stats_recent not yet merged into stats
+        self._recent_hists = 0  # rows in hists_recent not yet merged into hists
+        self._layouts: dict[tuple[tuple[str, int], ...], int] = {}  # columns -> layout id
 
     # -- creation -------------------------------------------------------------------
     @classmethod
@@ -232,6 +234,7 @@ class RunWriter:
         """
         if self.degraded:
             return
+        layouts = len(self._layouts)
         try:
             with self._lock, self._conn:
                 c = self._conn
@@ -245,24 +248,30 @@ class RunWriter:
                     "VALUES (?, ?, ?, ?)",
                     (step, wall_time, duration, int(recorded)),
                 )
-                rows = [(s, lid, step, _real(v)) for s, lid, v in stats]
+                stats = list(stats)
+                if stats:
+                    layout = self._layout(tuple((name, lid) for name, lid, _ in stats))
+                    c.execute(
+                        "INSERT INTO stat_blocks(step, layout, data) VALUES (?, ?, ?)",
+                        (step, layout, encode([v for _, _, v in stats])),
+                    )
+                hists = [(k, lid, step, blob) for k, lid, blob in hists]
                 c.executemany(
-                    "INSERT INTO stats_recent(stat, layer_id, step, value) VALUES (?, ?, ?, ?)",
-                    rows,
+                    "INSERT INTO hists_recent(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
+                    hists,
                 )
-                self._recent_rows += len(rows)
-                if self._recent_rows >= MERGE_ROWS:
+                self._recent_hists += len(hists)
+                if self._recent_hists >= HIST_MERGE_ROWS:
                     self._merge_recent()  # same transaction: readers never see it half done
-                c.executemany(
-                    "INSERT OR REPLACE INTO hists(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
-                    [(k, lid, step, blob) for k, lid, blob in hists],
-                )
                 c.executemany(
                     "INSERT OR REPLACE INTO scalars(name, step, value) VALUES (?, ?, ?)",
                     [(n, s, _real(v)) for n, s, v in scalars],
                 )
-        except sqlite3.OperationalError as exc:
-            if not is_disk_full(exc):
+        except BaseException as exc:
+            # rolled back: forget the layouts this transaction added (ids are insert order)
+            while len(self._layouts) > layouts:
+                self._layouts.pop(next(reversed(self._layouts)))
+            if not (isinstance(exc, sqlite3.OperationalError) and is_disk_full(exc)):
                 raise
             self._disk_full(exc)
 
@@ -332,12 +341,23 @@ class RunWriter:
                 raise
             self._disk_full(exc)
 
+    def _layout(self, columns: tuple[tuple[str, int], ...]) -> int:
+        """The stat_layouts id of a block's columns (stored once per distinct set); call
+        inside write_step's transaction, which forgets it again if it rolls back."""
+        layout = self._layouts.get(columns)
+        if layout is None:
+            cur = self._conn.execute(
+                "INSERT INTO stat_layouts(columns) VALUES (?)", (layout_json(columns),)
+            )
+            layout = self._layouts[columns] = int(cur.lastrowid)
+        return layout
+
     def _merge_recent(self) -> None:
-        """Move stats_recent into stats, sorted (each page of stats written once per batch);
+        """Move hists_recent into hists, sorted (each page of hists written once per batch);
         call inside a transaction."""
-        self._conn.execute(MERGE_SQL)
-        self._conn.execute("DELETE FROM stats_recent")
-        self._recent_rows = 0
+        self._conn.execute(HIST_MERGE_SQL)
+        self._conn.execute("DELETE FROM hists_recent")
+        self._recent_hists = 0
 
     def close(self) -> None:
         self._stop.set()
@@ -345,12 +365,12 @@ class RunWriter:
             self._heartbeat.join()
         with self._lock:
             if not self.closed:
-                if self._recent_rows and not self.degraded:
-                    try:  # a finished run keeps all its statistics in stats
+                if self._recent_hists and not self.degraded:
+                    try:  # a finished run keeps all its histograms in hists
                         with self._conn:
                             self._merge_recent()
                     except sqlite3.DatabaseError:
-                        pass  # full disk: the rows stay in stats_recent, still read
+                        pass  # full disk: the rows stay in hists_recent, still read
                 try:
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.DatabaseError:
