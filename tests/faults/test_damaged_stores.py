@@ -112,7 +112,8 @@ def test_the_pristine_run_is_clean(pristine, tmp_path, capsys):
         (["UPDATE records SET value = '[' WHERE kind = 'receptive_field'"], "receptive_field"),
         (["UPDATE layers SET info = '{oops'"], "info"),
         (["UPDATE hists SET data = x'0102'"], "histogram"),
-        (["UPDATE stats SET value = 'text' WHERE stat = 'act_mean'"], None),
+        (["UPDATE stat_blocks SET data = x'0102' WHERE step = 1"], "statistics block"),
+        (["UPDATE stat_layouts SET columns = '{oops'"], "statistics block"),
         (["UPDATE scalars SET value = 'text' WHERE name = 'loss'"], None),
     ],
 )

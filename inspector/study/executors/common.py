@@ -17,6 +17,7 @@ from inspector.errors import StoreError
 from inspector.store import RunReader, RunStatus, sanitize_name
 from inspector.store.schema import ARTIFACTS_DIR, DB_NAME
 from inspector.study.cell import CellResult, CellTask, run_cell
+from inspector.study.metrics import run_metrics
 from inspector.study.store import CellStatus
 from inspector.train.callbacks import Callback, TrainContext
 
@@ -51,11 +52,13 @@ class ProgressCallback(Callback):
         self.report(self.run_name, ctx.total_steps)
 
 
-def clear_partial_run(root: str | Path, run_name: str, study_id: str) -> None:
-    """Remove this study's unfinished folder of ``run_name`` (left by a killed attempt)."""
+def clear_partial_run(root: str | Path, run_name: str, study_id: str) -> Path | None:
+    """Remove this study's unfinished folder of ``run_name`` (left by a killed attempt);
+    return this study's *finished* folder of that name, kept (an attempt that finished just
+    before its worker pool died, its result lost with the pool)."""
     path = Path(root) / sanitize_name(run_name)
     if not path.is_dir():
-        return
+        return None
     try:
         with RunReader(path) as reader:
             ours = reader.meta.get("study") == study_id
@@ -63,9 +66,12 @@ def clear_partial_run(root: str | Path, run_name: str, study_id: str) -> None:
     except StoreError:  # killed while creating its store: remove it only if it holds nothing
         if _holds_nothing(path):
             shutil.rmtree(path, ignore_errors=True)
-        return  # otherwise not provably ours: leave it; the new attempt picks a free name
-    if ours and not finished:
+        return None  # otherwise not provably ours: leave it; the new attempt picks a free name
+    if ours and finished:
+        return path
+    if ours:
         shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 def _holds_nothing(path: Path) -> bool:
@@ -80,8 +86,13 @@ def _holds_nothing(path: Path) -> bool:
 
 
 def attempt_cell(task: CellTask, report: Report | None = None) -> CellResult:
-    """One attempt at a cell, where the task says (run folder under ``task.root``)."""
-    clear_partial_run(task.root, task.run_name, task.study_id)
+    """One attempt at a cell, where the task says (run folder under ``task.root``); a run of
+    this cell that finished in an earlier attempt whose result was lost is adopted."""
+    done = clear_partial_run(task.root, task.run_name, task.study_id)
+    if done is not None:
+        with RunReader(done) as reader:
+            metrics = run_metrics(reader, task.spec.loss_threshold)
+        return CellResult(task.config, done.name, CellStatus.FINISHED, metrics)
     callbacks = [ProgressCallback(task.run_name, report)] if report else []
     return run_cell(task, callbacks)
 

@@ -128,7 +128,29 @@ def test_clear_partial_run_removes_only_this_studys_unfinished_attempts(tmp_path
     (tmp_path / "mine-early" / "run.sqlite").write_bytes(b"")
     (tmp_path / "stranger" / "artifacts").mkdir(parents=True)
     (tmp_path / "stranger" / "notes.txt").write_text("someone's file")
-    for name in ("mine-killed", "mine-finished", "theirs-killed", "mine-early", "stranger"):
-        clear_partial_run(tmp_path, name, "S")
+    kept = {
+        name: clear_partial_run(tmp_path, name, "S")
+        for name in ("mine-killed", "mine-finished", "theirs-killed", "mine-early", "stranger")
+    }
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["mine-finished", "stranger", "theirs-killed"]
+    # only this study's finished run is handed back, to be adopted by the retry
+    assert {n: p.name for n, p in kept.items() if p is not None} == {
+        "mine-finished": "mine-finished"
+    }
+
+
+def test_a_retry_adopts_a_run_that_finished_before_its_pool_died(tmp_path, grid_spec):
+    """The worker pool died after this cell's run finished but before its result arrived:
+    the retry reads the finished run instead of training a ``-2`` copy."""
+    from inspector.study.cell import CellTask
+    from inspector.study.executors.common import attempt_cell
+
+    spec = grid_spec(axes={"depth": [1], "skip": ["none"], "seed": [0]}, steps=3)
+    study = run_study(spec, root=tmp_path, quiet=True, executor=LocalExecutor(["cpu"]))
+    cell = study.cells[0]
+    task = CellTask(spec, cell["config"], cell["run_id"], study.id, str(tmp_path))
+    result = attempt_cell(task)
+    assert result.status == "finished" and result.run_id == cell["run_id"]
+    assert result.metrics == cell["metrics"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != STUDIES_DIR) == [cell["run_id"]]
