@@ -28,7 +28,7 @@ HOOK_METHODS = {
 }
 SYNCS = {"item", "cpu", "tolist", "numpy"}
 # host-side functions of the per-step files, run after the one device-to-host copy
-HOST_SIDE = {"finalize", "_segments", "combine", "_row_moments", "fast_path_ok"}
+HOST_SIDE = {"finalize", "_segments", "combine", "_one", "_batch", "fast_path_ok"}
 
 
 def sync_calls(tree: ast.AST, lines: list[str]) -> list[str]:

@@ -42,29 +42,71 @@ static void thread_share(int64_t n, int64_t *lo, int64_t *hi)
 typedef struct {
     double s1, s2;
     float mn, mx;
-    int64_t nans;
+    int nan; /* a NaN is present (set by moments_all) */
 } moments_t;
+
+/* LANES independent accumulators per sum: one chain per lane hides the latency of the
+ * float64 adds, and each lane still adds in a fixed order, so no reassociation flag is
+ * needed. NaNs are not counted here (a per-lane counter cost 40% of the pass): a NaN makes
+ * sum(x - c) NaN, which moments_all reads afterwards. */
+#define LANES 32
 
 static void moments_pass(const float *restrict x, int64_t n, float c, moments_t *out)
 {
-    double s1 = 0.0, s2 = 0.0;
-    float mn = INFINITY, mx = -INFINITY;
-    int64_t nans = 0;
-#pragma omp simd reduction(+ : s1, s2, nans) reduction(min : mn) reduction(max : mx)
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i];
-        double d = (double)v - (double)c;
-        s1 += d;
-        s2 += d * d;
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-        nans += (v != v);
+    double s1[LANES], s2[LANES];
+    float mn[LANES], mx[LANES];
+    for (int j = 0; j < LANES; j++) {
+        s1[j] = s2[j] = 0.0;
+        mn[j] = INFINITY;
+        mx[j] = -INFINITY;
     }
-    out->s1 = s1;
-    out->s2 = s2;
-    out->mn = mn;
-    out->mx = mx;
-    out->nans = nans;
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        for (int j = 0; j < LANES; j++) {
+            float v = x[i + j];
+            double d = (double)v - (double)c;
+            s1[j] += d;
+            s2[j] += d * d;
+            mn[j] = v < mn[j] ? v : mn[j];
+            mx[j] = v > mx[j] ? v : mx[j];
+        }
+    }
+    for (int j = 0; i + j < n; j++) { /* the tail, one element per lane */
+        float v = x[i + j];
+        double d = (double)v - (double)c;
+        s1[j] += d;
+        s2[j] += d * d;
+        mn[j] = v < mn[j] ? v : mn[j];
+        mx[j] = v > mx[j] ? v : mx[j];
+    }
+    double t1 = 0.0, t2 = 0.0;
+    float lo = INFINITY, hi = -INFINITY;
+    for (int j = 0; j < LANES; j++) {
+        t1 += s1[j];
+        t2 += s2[j];
+        lo = mn[j] < lo ? mn[j] : lo;
+        hi = mx[j] > hi ? mx[j] : hi;
+    }
+    out->s1 = t1;
+    out->s2 = t2;
+    out->mn = lo;
+    out->mx = hi;
+    out->nan = 0;
+}
+
+/* Whether x holds a NaN: with c finite, sum(x - c) is NaN exactly when x holds a NaN or
+ * both infinities (float64 sums of float32 differences cannot overflow); only the second
+ * case needs a look at the elements. */
+static int has_nan(const float *x, int64_t n, const moments_t *t)
+{
+    if (!isnan(t->s1))
+        return 0;
+    if (!(t->mn == -INFINITY && t->mx == INFINITY))
+        return 1;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] != x[i])
+            return 1;
+    return 0;
 }
 
 static void moments_all(const float *x, int64_t n, float c, moments_t *t)
@@ -73,9 +115,9 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t)
     t->s2 = 0.0;
     t->mn = INFINITY;
     t->mx = -INFINITY;
-    t->nans = 0;
     if (n < PARALLEL_MIN) {
         moments_pass(x, n, c, t);
+        t->nan = has_nan(x, n, t);
         return;
     }
 #pragma omp parallel
@@ -89,13 +131,13 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t)
         {
             t->s1 += a.s1;
             t->s2 += a.s2;
-            t->nans += a.nans;
             if (a.mn < t->mn)
                 t->mn = a.mn;
             if (a.mx > t->mx)
                 t->mx = a.mx;
         }
     }
+    t->nan = has_nan(x, n, t);
 }
 
 void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sample,
@@ -116,7 +158,7 @@ void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sa
         c = 0.0f; /* Inf/NaN in the sample: the row is reported as NaN anyway */
     moments_t t;
     moments_all(x, n, c, &t);
-    float mn = t.nans ? NAN : t.mn, mx = t.nans ? NAN : t.mx;
+    float mn = t.nan ? NAN : t.mn, mx = t.nan ? NAN : t.mx;
     double r = fmax((double)mx - (double)c, (double)c - (double)mn);
     if (r < 0x1p-126)
         r = 0x1p-126;
@@ -132,13 +174,45 @@ void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sa
 
 static double squares_pass(const float *restrict x, int64_t n)
 {
-    double s = 0.0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < n; i++) {
-        double v = (double)x[i];
-        s += v * v;
+    double s[LANES];
+    for (int j = 0; j < LANES; j++)
+        s[j] = 0.0;
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++)
+            s[j] += (double)x[i + j] * (double)x[i + j];
+    for (int j = 0; i + j < n; j++)
+        s[j] += (double)x[i + j] * (double)x[i + j];
+    double t = 0.0;
+    for (int j = 0; j < LANES; j++)
+        t += s[j];
+    return t;
+}
+
+/* sum w^2 and sum g^2 over the same range, in one read of each */
+static void squares_pass2(const float *restrict w, const float *restrict g, int64_t n,
+                          double *sw, double *sg)
+{
+    double a[LANES], b[LANES];
+    for (int j = 0; j < LANES; j++)
+        a[j] = b[j] = 0.0;
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            a[j] += (double)w[i + j] * (double)w[i + j];
+            b[j] += (double)g[i + j] * (double)g[i + j];
+        }
+    for (int j = 0; i + j < n; j++) {
+        a[j] += (double)w[i + j] * (double)w[i + j];
+        b[j] += (double)g[i + j] * (double)g[i + j];
     }
-    return s;
+    double ta = 0.0, tb = 0.0;
+    for (int j = 0; j < LANES; j++) {
+        ta += a[j];
+        tb += b[j];
+    }
+    *sw = ta;
+    *sg = tb;
 }
 
 void inspector_sum_squares(const float *const *xs, const int64_t *ns, int64_t k, double *out)
@@ -290,17 +364,11 @@ void inspector_update_norms(const float *const *src, const int64_t *strides,
 static void param_part(const float *restrict w, const float *restrict g, int64_t a, int64_t b,
                        int64_t stride, float *restrict snap, float *restrict gs, double *acc)
 {
-    double sw = 0.0, sg = 0.0;
-    if (g) {
-#pragma omp simd reduction(+ : sw, sg)
-        for (int64_t i = a; i < b; i++) {
-            double v = (double)w[i], d = (double)g[i];
-            sw += v * v;
-            sg += d * d;
-        }
-    } else {
+    double sw, sg = 0.0;
+    if (g)
+        squares_pass2(w + a, g + a, b - a, &sw, &sg);
+    else
         sw = squares_pass(w + a, b - a);
-    }
     double sb = 0.0, sd = 0.0;
     for (int64_t i = (a + stride - 1) / stride; i * stride < b; i++) {
         float now = w[i * stride];

@@ -47,6 +47,13 @@ import torch
 
 from inspector.probes import native
 from inspector.probes.bins import LOG_ABS_LAYOUT, SYMLOG_LAYOUT, edges_for
+from inspector.probes.summary_stats import (
+    STAT_SUFFIXES,
+    MomentsBatch,
+    combine_rows,
+    fast_path_ok_batch,
+    finalize_batch,
+)
 
 DEFAULT_MAX_SAMPLE = 4096
 # Device row per call: shift, scale (< 0: fast row, unshifted), sum(y), ||y||, min, max,
@@ -54,10 +61,6 @@ DEFAULT_MAX_SAMPLE = 4096
 MOMENT_FIELDS = ("shift", "scale", "sum", "norm", "min", "max", "nonzero", "sat")
 ROW = len(MOMENT_FIELDS)
 _TINY = 2.0**-126  # smallest normal float32: the scale never divides by a subnormal
-# Fast rows are trusted while the tensor stays this far inside float32's range.
-FAST_MAX = 1e15
-FAST_MIN_MEAN_SQUARE = 1e-30
-FAST_MAX_MEAN_TO_STD_SQUARED = 30.0
 
 
 @dataclass(frozen=True)
@@ -213,71 +216,49 @@ class Moments:
         return math.sqrt(self.m2 + self.n * self.mean * self.mean)
 
 
-def _row_moments(n: int, row: Sequence[float]) -> tuple[float, float, bool]:
-    """(mean, M2, trusted) of one call's row."""
-    shift, scale, s1, norm, mn, mx = row[:6]
-    if scale > 0:  # robust row: y = (x - shift) / scale, |y| <= 1
-        mean_y = s1 / n
-        m2 = scale * scale * max(norm * norm - s1 * mean_y, 0.0)
-        return shift + scale * mean_y, m2, True
-    mean = s1 / n
-    m2 = max(norm * norm - s1 * mean, 0.0)
-    if mn == mx and math.isfinite(mn):  # constant tensor (all zeros, a saturated unit...)
-        return mn, 0.0, True
-    trusted = (
-        math.isfinite(norm)
-        and norm < 1e19
-        and norm * norm / n > 1e-36
-        and (m2 > 1e-4 * n * mean * mean)  # else cancellation ate the variance
-    )
-    return mean, m2, trusted
+def _one(counts: Sequence[int], moments: np.ndarray) -> MomentsBatch:
+    rows = np.asarray(moments, dtype=np.float64).reshape(-1, ROW)
+    return combine_rows(np.asarray(counts, dtype=np.float64), rows, np.zeros(1, np.intp))
 
 
 def combine(counts: Sequence[int], moments: np.ndarray) -> Moments:
-    """Merge per-call rows (``TensorSummary.moments`` on the host) into float64 moments.
+    """Merge per-call rows (``TensorSummary.moments`` on the host) into float64 moments
+    (``summary_stats.combine_rows`` for one tensor)."""
+    m = _one(counts, moments)
+    return Moments(
+        int(sum(counts)),
+        float(m.mean[0]),
+        float(m.m2[0]),
+        float(m.min[0]),
+        float(m.max[0]),
+        float(m.nonzero[0]),
+        float(m.sat[0]),
+        bool(m.trusted[0]),
+    )
 
-    Plain Python floats (float64): rows are a handful of numbers, where numpy's per-call
-    overhead would dominate the writer thread's time.
-    """
-    rows = np.asarray(moments, dtype=np.float64).reshape(-1, ROW).tolist()
-    mins, maxs = [r[4] for r in rows], [r[5] for r in rows]
-    mn = float("nan") if any(v != v for v in mins) else min(mins)
-    mx = float("nan") if any(v != v for v in maxs) else max(maxs)
-    nonzero, sat = sum(r[6] for r in rows), sum(r[7] for r in rows)
-    n_acc, mean_acc, m2_acc, trusted = 0, 0.0, 0.0, True
-    for n_i, row in zip(counts, rows):
-        if n_i == 0:
-            continue
-        mean_i, m2_i, ok = _row_moments(n_i, row)
-        trusted = trusted and ok
-        n_new = n_acc + n_i
-        delta = mean_i - mean_acc
-        mean_acc += delta * n_i / n_new
-        m2_acc += m2_i + delta * delta * n_acc * n_i / n_new
-        n_acc = n_new
-    return Moments(int(sum(counts)), mean_acc, m2_acc, mn, mx, nonzero, sat, trusted)
+
+def _batch(m: Moments) -> MomentsBatch:
+    def one(v: float) -> np.ndarray:
+        return np.array([v], dtype=np.float64)
+
+    return MomentsBatch(
+        one(m.n),
+        one(m.mean),
+        one(m.m2),
+        one(m.min),
+        one(m.max),
+        one(m.nonzero),
+        one(m.sat),
+        np.array([m.trusted]),
+    )
 
 
 def fast_path_ok(counts: Sequence[int], moments: np.ndarray | Moments) -> bool:
-    """Whether the fast (unshifted, unscaled) path is safe for this tensor's next summary.
-
-    True when every element is finite, the tensor sits well inside float32's range (room
-    for many orders of magnitude of change before the next recorded step) and its mean is
-    not much larger than its spread. ``moments`` may be the rows or their ``combine``.
-    """
-    m = moments if isinstance(moments, Moments) else combine(counts, moments)
-    if not (math.isfinite(m.min) and math.isfinite(m.max) and m.n > 0):
-        return False
-    if m.min == 0.0 and m.max == 0.0:
-        return True
-    amax = max(abs(m.min), abs(m.max))
-    mean_square = (m.m2 + m.n * m.mean * m.mean) / m.n
-    return (
-        m.trusted
-        and amax < FAST_MAX
-        and mean_square > FAST_MIN_MEAN_SQUARE
-        and m.mean * m.mean <= FAST_MAX_MEAN_TO_STD_SQUARED * m.var
-    )
+    """Whether the fast (unshifted, unscaled) path is safe for this tensor's next summary
+    (``summary_stats.fast_path_ok_batch``); ``moments`` may be the rows or their
+    ``combine``."""
+    m = _batch(moments) if isinstance(moments, Moments) else _one(counts, moments)
+    return bool(fast_path_ok_batch(m)[0])
 
 
 def _bin_position(
@@ -374,45 +355,17 @@ def finalize(
     prefix: str,
     with_saturation: bool,
 ) -> dict[str, float]:
-    """Host-side statistics of one tensor (after the step's one device-to-host copy).
+    """Host-side statistics of one tensor (``summary_stats.finalize_batch``), named
+    ``<prefix>_<stat>``.
 
     ``n`` is the element count, or the per-call counts of a merged summary (``counts``);
-    ``moments`` the rows (``TensorSummary.moments``) or their ``combine``.
-    ``extra`` is the row of ``batch_histograms`` (bins..., nan, inf). Moments are over all
-    elements, in float64; with NaN/Inf present they are reported as NaN (meaningless) and
-    the counts carry the signal: exact in exact mode, else the sample's scaled to the
-    tensor, at least 1 when the exact min/max show the value present, 0 when they show it
-    absent.
+    ``moments`` the rows (``TensorSummary.moments``) or their ``combine``; ``extra`` the row
+    of ``batch_histograms`` (bins..., nan, inf).
     """
     counts = [int(n)] if isinstance(n, (int, np.integer)) else [int(c) for c in n]
-    m = moments if isinstance(moments, Moments) else combine(counts, moments)
-    total = m.n
-    nan_sampled, inf_sampled = float(extra[-2]), float(extra[-1])
-    has_nan = math.isnan(m.min) or math.isnan(m.max)
-    has_inf = not has_nan and (math.isinf(m.min) or math.isinf(m.max))
-    scale = total / n_sample if n_sample and n_sample < total else 1.0
-    nan = float(round(nan_sampled * scale)) if has_nan else 0.0
-    # with a NaN present the min/max cannot tell whether an Inf is: trust the sample
-    inf = float(round(inf_sampled * scale)) if (has_nan or has_inf) else 0.0
-    if has_nan and nan == 0:
-        nan = 1.0  # present (the exact min/max say so) but missed by the sample
-    if has_inf and inf == 0:
-        inf = 1.0
-    out = {f"{prefix}_numel": float(total), f"{prefix}_nan": nan, f"{prefix}_inf": inf}
-    clean = not (has_nan or has_inf)
-    if total > 0 and clean:
-        good = m.trusted
-        out |= {
-            f"{prefix}_mean": m.mean if good else float("nan"),
-            f"{prefix}_std": math.sqrt(m.var) if good else float("nan"),
-            f"{prefix}_min": m.min,
-            f"{prefix}_max": m.max,
-            f"{prefix}_norm": m.norm if good else float("nan"),
-        }
-    else:
-        for key in ("mean", "std", "min", "max", "norm"):
-            out[f"{prefix}_{key}"] = float("nan")
-    out[f"{prefix}_zero_frac"] = (n_sample - m.nonzero) / n_sample if n_sample else float("nan")
-    if with_saturation:
-        out[f"{prefix}_sat_frac"] = m.sat / n_sample if n_sample else float("nan")
-    return out
+    m = _batch(moments) if isinstance(moments, Moments) else _one(counts, moments)
+    values = finalize_batch(
+        m, np.array([n_sample]), np.array([float(extra[-2])]), np.array([float(extra[-1])])
+    )
+    keys = STAT_SUFFIXES + (("sat_frac",) if with_saturation else ())
+    return {f"{prefix}_{k}": float(values[k][0]) for k in keys}

@@ -20,16 +20,15 @@ import torch
 
 from inspector.probes.batchnorm_gap import gaps
 from inspector.probes.bins import edges_for
-from inspector.probes.tensor_summary import (
+from inspector.probes.summary_stats import (
     FAST_MAX,
     FAST_MIN_MEAN_SQUARE,
-    TensorSummary,
-    batch_histograms,
-    combine,
-    fast_path_ok,
-    finalize,
-    join_parts,
+    STAT_SUFFIXES,
+    combine_rows,
+    fast_path_ok_batch,
+    finalize_batch,
 )
+from inspector.probes.tensor_summary import ROW, TensorSummary, batch_histograms, join_parts
 from inspector.store.stats import HISTOGRAMS, SUMMARY_PREFIX
 from inspector.store.writer import RunWriter
 
@@ -166,6 +165,7 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
     hists: list[tuple[str, int, bytes]] = []
     scalars = list(packet.scalars)
     matrices: dict[str, np.ndarray] = {}
+    summaries: list[tuple[Piece, np.ndarray]] = []
     offset = 0
     for piece in packet.pieces:
         chunk = vec[offset : offset + piece.length]
@@ -177,21 +177,7 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
         elif kind == "scalar":
             scalars.append((piece.layer, piece.extra["step"], float(chunk[0])))
         elif kind in SUMMARY_KINDS:
-            prefix, hist_kind, scale = SUMMARY_KINDS[kind]
-            row = matrices[scale][piece.extra["row"]]
-            lid = layer_ids[piece.layer]
-            moments = combine(piece.extra["counts"], chunk)
-            fast[(piece.layer, kind)] = fast_path_ok(piece.extra["counts"], moments)
-            values = finalize(
-                piece.extra["counts"],
-                piece.extra["n_sample"],
-                moments,
-                row,
-                prefix,
-                piece.extra["saturation"],
-            )
-            stats += [(k, lid, v) for k, v in values.items()]
-            hists.append((hist_kind, lid, _hist_blob(row)))
+            summaries.append((piece, chunk))
         elif kind == "params":
             stats += _param_rows(piece, chunk, matrices.get("log_abs"), layer_ids, hists, fast)
         elif kind == "bn_gap":  # [batch mean, invstd, running mean, running var] per channel
@@ -203,8 +189,49 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
             lid = layer_ids[piece.layer]
             stats.append(("dead_frac", lid, float(1.0 - active.mean()) if len(active) else 0.0))
             hists.append(("unit_active", lid, np.packbits(active).tobytes()))
+    if summaries:
+        stats[:0] = _summary_rows(summaries, matrices, layer_ids, hists, fast)
     stats += [(stat, layer_ids[layer], value) for layer, stat, value in packet.host_stats]
     return stats, hists, scalars
+
+
+_NAMES: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def _stat_names(prefix: str, saturation: bool) -> tuple[str, ...]:
+    key = (prefix, saturation)
+    if key not in _NAMES:
+        suffixes = STAT_SUFFIXES + (("sat_frac",) if saturation else ())
+        _NAMES[key] = tuple(f"{prefix}_{s}" for s in suffixes)
+    return _NAMES[key]
+
+
+def _summary_rows(summaries, matrices, layer_ids, hists, fast) -> list:
+    """Every summarised tensor's statistics (``probes.summary_stats``, all tensors of the
+    step in one batch) and histogram blob; learns the fast-path flags."""
+    counts = [c for piece, _ in summaries for c in piece.extra["counts"]]
+    rows = np.concatenate([chunk for _, chunk in summaries]).reshape(-1, ROW)
+    calls = [len(piece.extra["counts"]) for piece, _ in summaries]
+    starts = np.cumsum([0, *calls[:-1]])
+    hist_rows = []
+    for piece, _ in summaries:
+        scale = SUMMARY_KINDS[piece.kind][2]
+        hist_rows.append(matrices[scale][piece.extra["row"]])
+    nan_inf = np.array([(r[-2], r[-1]) for r in hist_rows]).reshape(-1, 2)
+    moments = combine_rows(np.asarray(counts, dtype=np.float64), rows, starts)
+    n_sample = np.array([piece.extra["n_sample"] for piece, _ in summaries])
+    values = finalize_batch(moments, n_sample, nan_inf[:, 0], nan_inf[:, 1])
+    table = np.column_stack([values[k] for k in (*STAT_SUFFIXES, "sat_frac")]).tolist()
+    ok = fast_path_ok_batch(moments).tolist()
+    out = []
+    for i, (piece, _) in enumerate(summaries):
+        prefix, hist_kind, _ = SUMMARY_KINDS[piece.kind]
+        lid = layer_ids[piece.layer]
+        fast[(piece.layer, piece.kind)] = ok[i]
+        names = _stat_names(prefix, piece.extra["saturation"])
+        out += zip(names, [lid] * len(names), table[i])
+        hists.append((hist_kind, lid, _hist_blob(hist_rows[i])))
+    return out
 
 
 def _fast_norm_ok(norm: float, numel: int) -> bool:

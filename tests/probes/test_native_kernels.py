@@ -93,6 +93,27 @@ def test_nan_next_to_huge_values_and_infinities():
     assert got["a_inf"] == 1 and got["a_nan"] == 0 and np.isnan(got["a_mean"])
 
 
+@pytest.mark.parametrize("n", [1_000, 100_000])  # serial and parallel pass
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_both_infinities_are_told_apart_from_a_nan(n, with_nan):
+    """The pass finds NaN from sum(x - shift); +inf and -inf together make that sum NaN
+    too, so that case looks at the elements: min/max stay -inf/+inf without a NaN."""
+    x = torch.randn(n)
+    x[n // 3], x[n - 2] = float("inf"), -float("inf")
+    if with_nan:
+        x[n // 2] = float("nan")
+    row, _ = native.summarize(x, 7, None, 0.01)
+    mn, mx = row[4].item(), row[5].item()
+    if with_nan:
+        assert np.isnan(mn) and np.isnan(mx)
+    else:
+        assert (mn, mx) == (-float("inf"), float("inf"))
+    y = torch.randn(n)
+    y[n - 1] = float("nan")  # the tail of the last lane block
+    row, _ = native.summarize(y, 7, None, 0.01)
+    assert np.isnan(row[4].item()) and np.isnan(row[5].item())
+
+
 def test_merged_calls_combine_exactly():
     g = torch.Generator().manual_seed(2)
     parts = [torch.randn(3000, generator=g) * s + m for s, m in ((1, 0), (1e-3, 50), (7, -2))]
