@@ -4,8 +4,9 @@
  * inspector_summarize: the robust row of TensorSummary (tensor_summary.py) for a contiguous
  * float32 vector, in one read of every element instead of four eager kernels:
  *   row = [shift, scale, sum(y), ||y||, min, max, nonzero(sample), sat(sample)],
- *   y = (x - shift) / scale, shift = mean of the systematic sample (rounded to float32),
- *   scale = max|x - shift| (at least the smallest normal float32).
+ *   y = (x - shift) / scale, shift = mean of 64 systematically spaced elements (float32),
+ *   scale = max|x - shift| (at least the smallest normal float32); the sample is copied
+ *   from each thread's range right after that range is read.
  * Sums are accumulated in float64 over x - shift: no overflow, no underflow of squares, no
  * cancellation for any finite float32 input. Min/max are exact; a NaN anywhere makes both
  * NaN (the host reads that as "NaN present", as with torch.aminmax).
@@ -109,24 +110,69 @@ static int has_nan(const float *x, int64_t n, const moments_t *t)
     return 0;
 }
 
-static void moments_all(const float *x, int64_t n, float c, moments_t *t)
+/* The systematic sample x[i * stride], i < ceil(n / stride), taken in [lo, hi) right after
+ * that range was read (still in cache), with its non-zero and saturated counts. */
+typedef struct {
+    int64_t stride;
+    float *out;
+    int has_bounds;
+    float mid, near;
+} sample_t;
+
+static void sample_part(const float *x, int64_t lo, int64_t hi, const sample_t *s,
+                        int64_t *nonzero, int64_t *sat)
+{
+    int64_t nz = 0, st = 0;
+    for (int64_t i = (lo + s->stride - 1) / s->stride; i * s->stride < hi; i++) {
+        float v = x[i * s->stride];
+        s->out[i] = v;
+        nz += (v != 0.0f);
+        if (s->has_bounds)
+            st += (fabsf(v - s->mid) >= s->near);
+    }
+    *nonzero = nz;
+    *sat = st;
+}
+
+/* The shift: the mean of at most 64 systematically spaced elements. With float64 sums it
+ * only has to be within many standard deviations of the mean (it keeps mean >> std from
+ * cancelling in the float32 row); a larger pre-sample cost a cache miss per element. */
+static float shift_of(const float *x, int64_t n)
+{
+    int64_t k = n < 64 ? n : 64;
+    if (k == 0)
+        return 0.0f;
+    int64_t step = n / k;
+    double s = 0.0;
+    for (int64_t i = 0; i < k; i++)
+        s += (double)x[i * step];
+    float c = (float)(s / (double)k);
+    return isfinite(c) ? c : 0.0f; /* Inf/NaN there: the row is reported as NaN anyway */
+}
+
+static void moments_all(const float *x, int64_t n, float c, moments_t *t, const sample_t *smp,
+                        int64_t *nonzero, int64_t *sat)
 {
     t->s1 = 0.0;
     t->s2 = 0.0;
     t->mn = INFINITY;
     t->mx = -INFINITY;
+    *nonzero = *sat = 0;
     if (n < PARALLEL_MIN) {
         moments_pass(x, n, c, t);
+        sample_part(x, 0, n, smp, nonzero, sat);
         t->nan = has_nan(x, n, t);
         return;
     }
 #pragma omp parallel
     {
-        int64_t lo, hi;
+        int64_t lo, hi, nz = 0, st = 0;
         thread_share(n, &lo, &hi);
         moments_t a = {0.0, 0.0, INFINITY, -INFINITY, 0};
-        if (lo < hi)
+        if (lo < hi) {
             moments_pass(x + lo, hi - lo, c, &a);
+            sample_part(x, lo, hi, smp, &nz, &st);
+        }
 #pragma omp critical
         {
             t->s1 += a.s1;
@@ -135,6 +181,8 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t)
                 t->mn = a.mn;
             if (a.mx > t->mx)
                 t->mx = a.mx;
+            *nonzero += nz;
+            *sat += st;
         }
     }
     t->nan = has_nan(x, n, t);
@@ -143,21 +191,12 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t)
 void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sample,
                          float *sample, int has_bounds, float mid, float near, float *row)
 {
-    double ssum = 0.0;
-    int64_t nonzero = 0, sat = 0;
-    for (int64_t i = 0; i < n_sample; i++) {
-        float v = x[i * stride];
-        sample[i] = v;
-        ssum += (double)v;
-        nonzero += (v != 0.0f);
-        if (has_bounds)
-            sat += (fabsf(v - mid) >= near);
-    }
-    float c = n_sample ? (float)(ssum / (double)n_sample) : 0.0f;
-    if (!isfinite(c))
-        c = 0.0f; /* Inf/NaN in the sample: the row is reported as NaN anyway */
+    (void)n_sample; /* ceil(n / stride): what sample_part fills */
+    sample_t smp = {stride, sample, has_bounds, mid, near};
+    float c = shift_of(x, n);
     moments_t t;
-    moments_all(x, n, c, &t);
+    int64_t nonzero, sat;
+    moments_all(x, n, c, &t, &smp, &nonzero, &sat);
     float mn = t.nan ? NAN : t.mn, mx = t.nan ? NAN : t.mx;
     double r = fmax((double)mx - (double)c, (double)c - (double)mn);
     if (r < 0x1p-126)
