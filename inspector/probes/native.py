@@ -115,20 +115,7 @@ def _load() -> ctypes.CDLL:
     lib.inspector_sum_squares.restype = None
     lib.inspector_active_units.argtypes = [p, i64, i64, i64, p]
     lib.inspector_active_units.restype = None
-    lib.inspector_histograms.argtypes = [
-        p,
-        p,
-        p,
-        p,
-        i64,
-        p,
-        p,
-        ctypes.c_int,
-        i64,
-        i64,
-        ctypes.c_int,
-        p,
-    ]
+    lib.inspector_histograms.argtypes = [p, p, p, p, i64, p, p, ctypes.c_int, i64, i64, p]
     lib.inspector_histograms.restype = None
     lib.inspector_gather.argtypes = [p, p, p, i64, p]
     lib.inspector_gather.restype = None
@@ -257,13 +244,9 @@ def bin_tables(scale: str) -> tuple[np.ndarray, np.ndarray, int, int]:
     return base_full, inner, symlog, center
 
 
-def histograms(
-    groups: list[list[torch.Tensor]], scale: str, n_bins: int, threads: int | None = None
-) -> torch.Tensor:
+def histograms(groups: list[list[torch.Tensor]], scale: str, n_bins: int) -> torch.Tensor:
     """(groups, n_bins + 2) float64: each group's fixed-edge histogram, NaN and Inf counts
-    (``tensor_summary.batch_histograms``) in one call, without concatenating the samples.
-    ``threads``: OpenMP threads (default torch's; 1 from the writer thread, which must not
-    start a second thread team next to training's)."""
+    (``tensor_summary.batch_histograms``) in one call, without concatenating the samples."""
     lib = library()
     assert lib is not None
     base, inner, symlog, center = bin_tables(scale)
@@ -281,7 +264,6 @@ def histograms(
         symlog,
         center,
         n_bins,
-        torch.get_num_threads() if threads is None else threads,
         out.data_ptr(),
     )
     return out

@@ -332,10 +332,10 @@ void inspector_active_units(const float *x, int64_t outer, int64_t channels, int
 void inspector_histograms(const float *const *samples, const int64_t *lengths,
                           const int64_t *strides, const int64_t *starts, int64_t groups, const int32_t *base,
                           const float *inner, int symlog, int64_t center, int64_t n_bins,
-                          int threads, double *out)
+                          double *out)
 {
     int64_t width = n_bins + 2;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (groups > 1 && threads > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1)
     for (int64_t g = 0; g < groups; g++) {
         int64_t local[4][256];
         memset(local, 0, sizeof(local));

@@ -4,10 +4,7 @@ On the training thread, ``assemble`` computes the step's histograms in two batch
 (value scale, log-magnitude scale), concatenates every number of the step into one float64
 tensor and starts a single copy to the host (non-blocking into pinned memory on CUDA). The
 ``FlushWorker`` thread waits for that copy, turns it into named statistics and histogram
-blobs and writes one transaction per step, off the training thread. On the CPU with the C
-kernels the histograms are binned by the writer thread too, from the samples themselves
-(copies the recorder owns; the parameter gradients' sample buffers alternate between two
-sets, so the next step never writes into the one being binned).
+blobs and writes one transaction per step, off the training thread.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from inspector.probes import native
 from inspector.probes.batchnorm_gap import gaps
 from inspector.probes.bins import edges_for
 from inspector.probes.summary_stats import (
@@ -114,17 +110,10 @@ def assemble(
             if samples:
                 groups["log_abs"].append(samples)
     for scale in SCALES:
-        if not groups[scale]:
-            continue
-        if all(native.usable_1d(s) for g in groups[scale] for s in g):
-            # CPU with the C kernels: the samples are the recorder's own copies, so the writer
-            # thread bins them (GIL released) while training goes on
-            extra = {"rows": len(groups[scale]), "groups": groups[scale]}
-            pieces.insert(0, Piece("", f"hist:{scale}", 0, extra))
-            continue
-        hist = batch_histograms(groups[scale], scale)
-        pieces.insert(0, Piece("", f"hist:{scale}", hist.numel(), {"rows": hist.shape[0]}))
-        parts.insert(0, hist)
+        if groups[scale]:
+            hist = batch_histograms(groups[scale], scale)
+            pieces.insert(0, Piece("", f"hist:{scale}", hist.numel(), {"rows": hist.shape[0]}))
+            parts.insert(0, hist)
     for piece, tensor in tensors:
         pieces.append(piece)
         parts.append(tensor)
@@ -184,12 +173,7 @@ def unpack(packet: StepPacket, layer_ids: dict[str, int], fast: dict | None = No
         kind = piece.kind
         if kind.startswith("hist:"):
             scale = kind.split(":", 1)[1]
-            n_bins = len(edges_for(scale)) + 1
-            groups = piece.extra.get("groups")
-            if groups is not None:  # CPU samples, binned here (one thread: training has the rest)
-                matrices[scale] = native.histograms(groups, scale, n_bins, threads=1).numpy()
-            else:
-                matrices[scale] = chunk.reshape(piece.extra["rows"], n_bins + 2)
+            matrices[scale] = chunk.reshape(piece.extra["rows"], len(edges_for(scale)) + 3)
         elif kind == "scalar":
             scalars.append((piece.layer, piece.extra["step"], float(chunk[0])))
         elif kind in SUMMARY_KINDS:

@@ -36,10 +36,7 @@ class ParamTracker:
         # CPU: the C pass refreshes the snapshot while it reads the weights at the end of a
         # recorded step; the next step, armed right after, then needs no copy of its own
         self._fresh = False
-        # the gradients' sample buffers: two sets, used in turn, so the writer thread can
-        # still bin one step's samples while the next recorded step fills the other set
-        self._grad_samples: list[list[torch.Tensor]] = []
-        self._turn = 0
+        self._grad_samples: list[torch.Tensor] | None = None  # reused sample buffers
 
     @property
     def names(self) -> list[str]:
@@ -166,15 +163,10 @@ class ParamTracker:
         if self.snapshot is None or [t.numel() for t in self.snapshot] != lengths:
             self.snapshot = [torch.zeros(m, dtype=torch.float32) for m in lengths]
             self.has_snapshot = False
-        if not self._grad_samples or [t.numel() for t in self._grad_samples[0]] != lengths:
-            self._grad_samples = [
-                list(torch.empty(sum(lengths), dtype=torch.float32).split(lengths))
-                for _ in range(2)
-            ]
-        self._turn ^= 1
-        grad_samples = self._grad_samples[self._turn]
+        if self._grad_samples is None or [t.numel() for t in self._grad_samples] != lengths:
+            self._grad_samples = list(torch.empty(sum(lengths), dtype=torch.float32).split(lengths))
         out = native.param_pass(
-            weights, grads, self.update_strides, self.snapshot, grad_samples
+            weights, grads, self.update_strides, self.snapshot, self._grad_samples
         ).sqrt_()
         self._fresh = True
         self.info["w_fast"] = self.info["g_fast"] = [False] * k
@@ -184,7 +176,7 @@ class ParamTracker:
         missing = [j for j, g in enumerate(grads) if g is None]
         if missing:
             out[2, missing] = float("nan")
-        samples = [[] if g is None else [s] for g, s in zip(grads, grad_samples)]
+        samples = [[] if g is None else [s] for g, s in zip(grads, self._grad_samples)]
         return out.reshape(-1), samples
 
     @staticmethod

@@ -142,42 +142,6 @@ def test_histograms_count_every_finite_element_in_exact_mode(recorded):
     assert pcounts[0].sum() == 30
 
 
-def test_gradient_histograms_of_every_step_while_the_writer_lags(tmp_path, monkeypatch):
-    """The writer thread bins the samples (CPU): a slow writer must still bin each step's
-    own gradient samples, never the next step's (their buffers alternate)."""
-    import time
-
-    from inspector.recorder import flush
-
-    unpack = flush.unpack
-
-    def slow(*args, **kwargs):
-        time.sleep(0.05)  # the next recorded step's flush runs meanwhile
-        return unpack(*args, **kwargs)
-
-    monkeypatch.setattr(flush, "unpack", slow)
-    model = make_model()
-    opt = torch.optim.SGD(model.parameters(), lr=0.5)
-    grads = []
-    g = torch.Generator().manual_seed(2)
-    with inspector.watch(model, run="lag", root=tmp_path, every=1, exact=True) as rec:
-        for step in range(4):
-            x, y = torch.randn(8, 6, generator=g) * (1 + 10 * step), torch.randint(0, 3, (8,))
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(x), y).backward()
-            grads.append(model[0].weight.grad.double().numpy().copy())
-            opt.step()
-            rec.step()
-    steps, edges, counts = inspector.open_run(tmp_path / "lag").histogram("0.weight", "param_grad")
-    assert list(steps) == [0, 1, 2, 3]
-    for step, grad in enumerate(grads):
-        magnitude = np.log10(np.abs(grad[grad != 0]))
-        expected = np.bincount(
-            np.searchsorted(edges, magnitude, side="right"), minlength=len(edges) + 1
-        )
-        np.testing.assert_array_equal(counts[step], expected, err_msg=f"step {step}")
-
-
 def test_scalars_and_layers(recorded):
     reader, refs = recorded
     steps, losses = reader.scalar("loss")
