@@ -35,6 +35,7 @@ from inspector.store.schema import (
     RunStatus,
 )
 from inspector.store.stat_blocks import BlockStats, RowStats
+from inspector.store.stat_blocks import stored_number as _num
 from inspector.store.stats import HISTOGRAMS
 
 HIST_SCALE = {kind: spec.scale for kind, spec in HISTOGRAMS.items()}
@@ -457,13 +458,6 @@ class RunReader:
 
 
 _BAD = object()  # marker: a value that could not be parsed
-
-
-def _num(value: Any) -> float:
-    """A stored number as float; NULL, text or blobs read as NaN."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return float("nan")
 
 
 def _int(value: Any) -> int:

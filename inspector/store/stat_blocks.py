@@ -146,9 +146,16 @@ class RowStats:
         out: StatColumns = {}
         for lid, pairs in grouped.items():
             steps = np.array([s for s, _ in pairs], dtype=np.int64)
-            values = np.array([v for _, v in pairs], dtype=np.float64)  # NULL -> NaN
+            values = np.array([stored_number(v) for _, v in pairs], dtype=np.float64)
             out[lid] = _last_per_step(np.arange(len(steps)), steps, values)
         return out
+
+
+def stored_number(value: object) -> float:
+    """A stored number as float; NULL, text or blobs (a damaged row) read as NaN."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return float("nan")
 
 
 def _last_per_step(

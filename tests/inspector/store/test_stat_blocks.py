@@ -177,12 +177,14 @@ def test_schema_1_and_2_stores_still_read(tmp_path, version):
                 rows[12:],
             )
         c.execute("UPDATE stats SET value = NULL WHERE stat = 'act_std' AND step = 0")
+        c.execute("UPDATE stats SET value = 'text' WHERE stat = 'act_std' AND step = 1")
         c.execute(f"PRAGMA user_version={version}")
     reader = RunReader(run)
     steps, values = reader.layer_series("l2", "act_mean")
     np.testing.assert_array_equal(steps, np.arange(4))
     np.testing.assert_array_equal(values, np.arange(4) * 10.0 + ids["l2"])
     assert np.isnan(reader.at_step("act_std", 0)["l1"])
+    assert np.isnan(reader.at_step("act_std", 1)["l1"])  # a damaged value reads as NaN
     assert reader.stat_names() == ["act_mean", "act_std"]
     assert reader.series("act_mean").values.shape == (3, 4)
     assert len(reader.histogram("l0", "act")[0]) == 4
