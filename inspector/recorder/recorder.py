@@ -47,9 +47,9 @@ MAX_PENDING_STEPS = 1000
 _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 
 
-def _unrecordable(t: torch.Tensor) -> str | None:
+def _unrecordable(t: torch.Tensor, compiling: bool | None = None) -> str | None:
     """Why a tensor cannot be summarised (inference mode, torch.func transforms), or None."""
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() if compiling is None else compiling:
         return None  # traced by dynamo: neither applies, and the checks would break the graph
     if t.is_inference():
         return "forward passes under torch.inference_mode() are not recorded"
@@ -94,6 +94,7 @@ class Recorder:
         self._unit_counts: dict[str, int] = {}
         self._layer_ids: dict[str, int] = {}
         self._bn_eps: dict[str, float] = {}  # BN layers' eps (the host computes the gaps)
+        self._grad_hooks: dict[str, _ModuleHook] = {}
         # (layer, kind) / ('param_w'|'param_g', name) -> fast float32 path is safe; learnt
         # by the flush worker from the last recorded step (absent: robust path)
         self._fast: dict[tuple[str, str], bool] = {}
@@ -180,13 +181,14 @@ class Recorder:
         out = first_tensor(output)
         if out is None or not out.is_floating_point():
             return
-        if not torch.compiler.is_compiling() and torch._C._current_graph_task_id() != -1:
+        compiling = torch.compiler.is_compiling()
+        if not compiling and torch._C._current_graph_task_id() != -1:
             # a forward re-run inside backward (activation checkpointing): recorded on its
             # first run already; only gradients through recomputed tensors (reentrant) count
             if out.requires_grad:
-                out.register_hook(_ModuleHook(self._on_grad, name))
+                out.register_hook(self._grad_hook(name))
             return
-        skip = _unrecordable(out)
+        skip = _unrecordable(out, compiling)
         if skip:
             self._note(skip)
             return
@@ -197,7 +199,7 @@ class Recorder:
         summ = TensorSummary.of(out, self._act_spec[name], robust=robust)
         buf.accumulate((name, "act"), summ)
         if out.requires_grad:
-            out.register_hook(_ModuleHook(self._on_grad, name))
+            out.register_hook(self._grad_hook(name))
         if isinstance(module, NORM_TYPES):
             inp = first_tensor(inputs)
             if inp is not None and inp.is_floating_point():
@@ -228,6 +230,13 @@ class Recorder:
             units = active_units(out, channel_dim=channel_dim)
             old = buf.tensors.get((name, "units"))
             buf.tensors[(name, "units")] = units if old is None else (old | units)
+
+    def _grad_hook(self, name: str) -> _ModuleHook:
+        """The gradient hook of ``name``'s outputs (one object per layer, made once)."""
+        hook = self._grad_hooks.get(name)
+        if hook is None:
+            hook = self._grad_hooks[name] = _ModuleHook(self._on_grad, name)
+        return hook
 
     def _on_grad(self, name: str, grad: torch.Tensor) -> None:
         if self._closed or grad is None:

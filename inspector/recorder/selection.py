@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 # Leaves whose output duplicates their input's statistics; skipped unless asked for.
@@ -50,8 +51,6 @@ class ModuleSelection:
 
 def first_tensor(value):
     """The first tensor in a module output (tuple outputs such as LSTM's take element 0)."""
-    import torch
-
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (tuple, list)):
