@@ -28,7 +28,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy inspector/store inspector/figures inspector/report inspector/diagnosis \
-		inspector/dashboard inspector/study inspector/cli inspector/validation.py inspector/text_safety.py
+		inspector/dashboard inspector/study inspector/cli inspector/validation.py inspector/text_safety.py \
+		inspector/probes/summary_stats.py
 
 bench: $(STAMP)
 	$(PY) bench/overhead.py

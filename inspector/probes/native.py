@@ -114,8 +114,6 @@ def _load() -> ctypes.CDLL:
     p, i64, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float
     lib.inspector_summarize.argtypes = [p, i64, i64, i64, p, ctypes.c_int, f32, f32, p]
     lib.inspector_summarize.restype = None
-    lib.inspector_sum_squares.argtypes = [p, p, i64, p]
-    lib.inspector_sum_squares.restype = None
     lib.inspector_active_units.argtypes = [p, i64, i64, i64, p]
     lib.inspector_active_units.restype = None
     lib.inspector_histograms.argtypes = [p, p, p, p, i64, p, p, ctypes.c_int, i64, i64, p]
@@ -195,15 +193,10 @@ def summarize(
 
 
 def sum_squares(tensors: list[torch.Tensor]) -> torch.Tensor:
-    """float64 sum of squares of each contiguous float32 CPU tensor, in one call."""
-    lib = library()
-    assert lib is not None
-    k = len(tensors)
-    out = torch.empty(k, dtype=torch.float64)
-    lib.inspector_sum_squares(
-        _pointers(tensors), _int64s([t.numel() for t in tensors]), k, out.data_ptr()
-    )
-    return out
+    """float64 sum of squares of each contiguous float32 CPU tensor, in one call (the
+    parameter pass without gradients, snapshot or samples)."""
+    strides = [max(t.numel(), 1) for t in tensors]
+    return param_pass(tensors, [None] * len(tensors), strides, None, None)[0]
 
 
 def active_units(x: torch.Tensor, channel_dim: int) -> torch.Tensor:

@@ -11,8 +11,8 @@
  * cancellation for any finite float32 input. Min/max are exact; a NaN anywhere makes both
  * NaN (the host reads that as "NaN present", as with torch.aminmax).
  *
- * inspector_sum_squares: sum of x^2 in float64 of each of k float32 vectors (parameter and
- * gradient norms: exact for every finite tensor, in one call for the whole model).
+ * inspector_param_pass: sums of squares in float64 of every weight and gradient (norms exact
+ * for every finite tensor, in one call for the whole model), with the update-ratio sample.
  *
  * The other kernels (unit activity, histograms, the update-ratio sample) are described
  * above their definitions.
@@ -52,6 +52,17 @@ typedef struct {
  * sum(x - c) NaN, which moments_all reads afterwards. */
 #define LANES 32
 
+/* lane j takes element v */
+static inline void lane_add(float v, double c, int j, double *restrict s1, double *restrict s2,
+                            float *restrict mn, float *restrict mx)
+{
+    double d = (double)v - c;
+    s1[j] += d;
+    s2[j] += d * d;
+    mn[j] = v < mn[j] ? v : mn[j];
+    mx[j] = v > mx[j] ? v : mx[j];
+}
+
 static void moments_pass(const float *restrict x, int64_t n, float c, moments_t *out)
 {
     double s1[LANES], s2[LANES];
@@ -62,24 +73,11 @@ static void moments_pass(const float *restrict x, int64_t n, float c, moments_t 
         mx[j] = -INFINITY;
     }
     int64_t i = 0;
-    for (; i + LANES <= n; i += LANES) {
-        for (int j = 0; j < LANES; j++) {
-            float v = x[i + j];
-            double d = (double)v - (double)c;
-            s1[j] += d;
-            s2[j] += d * d;
-            mn[j] = v < mn[j] ? v : mn[j];
-            mx[j] = v > mx[j] ? v : mx[j];
-        }
-    }
-    for (int j = 0; i + j < n; j++) { /* the tail, one element per lane */
-        float v = x[i + j];
-        double d = (double)v - (double)c;
-        s1[j] += d;
-        s2[j] += d * d;
-        mn[j] = v < mn[j] ? v : mn[j];
-        mx[j] = v > mx[j] ? v : mx[j];
-    }
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++)
+            lane_add(x[i + j], (double)c, j, s1, s2, mn, mx);
+    for (int j = 0; i + j < n; j++) /* the tail, one element per lane */
+        lane_add(x[i + j], (double)c, j, s1, s2, mn, mx);
     double t1 = 0.0, t2 = 0.0;
     float lo = INFINITY, hi = -INFINITY;
     for (int j = 0; j < LANES; j++) {
@@ -252,37 +250,6 @@ static void squares_pass2(const float *restrict w, const float *restrict g, int6
     }
     *sw = ta;
     *sg = tb;
-}
-
-void inspector_sum_squares(const float *const *xs, const int64_t *ns, int64_t k, double *out)
-{
-    int64_t total = 0;
-    for (int64_t j = 0; j < k; j++) {
-        out[j] = 0.0;
-        total += ns[j];
-    }
-    if (total < PARALLEL_MIN) {
-        for (int64_t j = 0; j < k; j++)
-            out[j] = squares_pass(xs[j], ns[j]);
-        return;
-    }
-    /* every thread takes an equal share of the concatenated elements */
-#pragma omp parallel
-    {
-        int64_t lo, hi;
-        thread_share(total, &lo, &hi);
-        int64_t start = 0;
-        for (int64_t j = 0; j < k && start < hi; j++) {
-            int64_t end = start + ns[j];
-            int64_t a = lo > start ? lo : start, b = hi < end ? hi : end;
-            if (a < b) {
-                double s = squares_pass(xs[j] + (a - start), b - a);
-#pragma omp atomic
-                out[j] += s;
-            }
-            start = end;
-        }
-    }
 }
 
 /* inspector_active_units: out[c] = 1 if some element of unit c is > 0, for x viewed as

@@ -116,10 +116,11 @@ class BlockStats:
                 parts.setdefault(int(lid), []).append((order, step_arr, matrix[:, k]))
         out: StatColumns = {}
         for lid, pieces in parts.items():
-            order = np.concatenate([p[0] for p in pieces])
-            steps = np.concatenate([p[1] for p in pieces])
-            values = np.concatenate([p[2] for p in pieces])
-            out[lid] = _last_per_step(order, steps, values)
+            out[lid] = _last_per_step(
+                np.concatenate([p[0] for p in pieces]),
+                np.concatenate([p[1] for p in pieces]),
+                np.concatenate([p[2] for p in pieces]),
+            )
         self._cache[stat] = out
         return out
 

@@ -255,12 +255,12 @@ class RunWriter:
                         "INSERT INTO stat_blocks(step, layout, data) VALUES (?, ?, ?)",
                         (step, layout, encode([v for _, _, v in stats])),
                     )
-                hists = [(k, lid, step, blob) for k, lid, blob in hists]
+                hist_rows = [(k, lid, step, blob) for k, lid, blob in hists]
                 c.executemany(
                     "INSERT INTO hists_recent(kind, layer_id, step, data) VALUES (?, ?, ?, ?)",
-                    hists,
+                    hist_rows,
                 )
-                self._recent_hists += len(hists)
+                self._recent_hists += len(hist_rows)
                 if self._recent_hists >= HIST_MERGE_ROWS:
                     self._merge_recent()  # same transaction: readers never see it half done
                 c.executemany(
@@ -349,7 +349,8 @@ class RunWriter:
             cur = self._conn.execute(
                 "INSERT INTO stat_layouts(columns) VALUES (?)", (layout_json(columns),)
             )
-            layout = self._layouts[columns] = int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT into a rowid table
+            layout = self._layouts[columns] = cur.lastrowid
         return layout
 
     def _merge_recent(self) -> None:
