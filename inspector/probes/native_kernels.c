@@ -186,10 +186,10 @@ static void moments_all(const float *x, int64_t n, float c, moments_t *t, const 
     t->nan = has_nan(x, n, t);
 }
 
-void inspector_summarize(const float *x, int64_t n, int64_t stride, int64_t n_sample,
-                         float *sample, int has_bounds, float mid, float near, float *row)
+/* sample receives ceil(n / stride) elements */
+void inspector_summarize(const float *x, int64_t n, int64_t stride, float *sample,
+                         int has_bounds, float mid, float near, float *row)
 {
-    (void)n_sample; /* ceil(n / stride): what sample_part fills */
     sample_t smp = {stride, sample, has_bounds, mid, near};
     float c = shift_of(x, n);
     moments_t t;

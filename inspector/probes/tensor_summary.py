@@ -13,11 +13,12 @@ Two halves, both free of host synchronisation:
 Numerics (why the moments look the way they do). Float32 ``sum(x**2)`` overflows for
 |x| ~ 1e20, underflows to 0 for |x| ~ 1e-23, and ``E[x^2] - mean^2`` cancels when
 mean >> std. The *robust* path therefore stores, per call, a shift ``c`` (the mean of a
-systematic sample: close to the true mean; the C kernel uses 64 spaced elements), a scale ``r = max|x - c|`` (from the exact min / max), and
-``sum(y)``, ``||y||`` of ``y = (x - c) / r`` (every |y| <= 1: no overflow, no underflow
-that matters, no cancellation). The host recombines in float64 and merges several calls
-with the parallel formula (``probes.summary_stats``, every tensor of a step in one batch). Every moment is finite for every finite tensor whose range
-(max - min) is below float32's maximum. The *fast* path (``robust=False``) stores plain
+systematic sample: close to the true mean; the C kernel uses 64 spaced elements), a scale
+``r = max|x - c|`` (from the exact min / max), and ``sum(y)``, ``||y||`` of
+``y = (x - c) / r`` (every |y| <= 1: no overflow, no underflow that matters, no
+cancellation). The host recombines in float64 and merges several calls with the parallel
+formula (``probes.summary_stats``, every tensor of a step in one batch). Every moment is
+finite for every finite tensor whose range (max - min) is below float32's maximum. The *fast* path (``robust=False``) stores plain
 ``sum(x)`` and ``||x||`` (two passes less); the recorder uses it only for tensors whose
 previous recorded step was well inside float32's safe range (``fast_path_ok``), and
 ``finalize`` reports NaN rather than a wrong number if a fast row turns out unsafe.

@@ -26,6 +26,10 @@ class ParamTracker:
         self.update_strides = [
             sample_stride(p.numel(), p.numel(), max_sample) for _, p in self.params
         ]
+        # elements in each sample (the snapshot's and the gradient sample's buffer sizes)
+        self.sample_lengths = [
+            -(-p.numel() // stride) for (_, p), stride in zip(self.params, self.update_strides)
+        ]
         # ('param_w'|'param_g', name) -> fast float32 norm is safe; shared with the flush
         # worker, which learns it from the last recorded step (absent: robust path)
         self.fast = fast
@@ -143,12 +147,11 @@ class ParamTracker:
                 )
             g_norms = self._norms(grads, "param_g")
             samples = []
-            for g in grads:
+            for g, stride in zip(grads, self.update_strides):
                 if g is None:
                     samples.append([])
                     continue
                 flat = g.reshape(-1)
-                stride = sample_stride(flat.numel(), flat.numel(), self.max_sample)
                 samples.append([(flat[::stride] if stride > 1 else flat).float()])
             norms = torch.cat([w_norms, upd, g_norms, before])
         return norms, samples
@@ -158,12 +161,11 @@ class ParamTracker:
     ) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
         """``norms()`` on the CPU: one C pass over every weight and gradient (float64 sums),
         which also takes the gradients' samples and refreshes the update snapshot."""
-        k = len(weights)
-        lengths = [-(-w.numel() // s) for w, s in zip(weights, self.update_strides)]
-        if self.snapshot is None or [t.numel() for t in self.snapshot] != lengths:
+        k, lengths = len(weights), self.sample_lengths
+        if self.snapshot is None:
             self.snapshot = [torch.zeros(m, dtype=torch.float32) for m in lengths]
             self.has_snapshot = False
-        if self._grad_samples is None or [t.numel() for t in self._grad_samples] != lengths:
+        if self._grad_samples is None:
             self._grad_samples = list(torch.empty(sum(lengths), dtype=torch.float32).split(lengths))
         out = native.param_pass(
             weights, grads, self.update_strides, self.snapshot, self._grad_samples
